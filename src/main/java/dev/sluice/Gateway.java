@@ -1,0 +1,99 @@
+package dev.sluice;
+
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.http.GatewayState;
+import dev.sluice.usage.AccessLog;
+import dev.sluice.usage.UsagePublisher;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running gateway: its verticles, the shared config snapshot they read, and its lifecycle. Used by {@link Main}
+ * and by tests (which start it in-process on port 0).
+ */
+public final class Gateway {
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+  private final Vertx vertx;
+  private final AtomicReference<GatewayState> state;
+  private final AtomicLong versions = new AtomicLong(1);
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private volatile boolean draining;
+  private volatile int port;
+  private String firstDeployment;
+  private String restDeployment;
+
+  private Gateway(Vertx vertx, SluiceConfig config) {
+    this.vertx = vertx;
+    this.state = new AtomicReference<>(GatewayState.build(1, config));
+  }
+
+  /**
+   * Deploys one verticle per configured instance. With port 0 the first instance picks the port and the others
+   * share it.
+   *
+   * @param portOverride a port to bind instead of {@code server.port}, or -1
+   */
+  public static Future<Gateway> start(Vertx vertx, SluiceConfig config, int portOverride) {
+    Gateway gateway = new Gateway(vertx, config);
+    int instances = config.server().instances() == 0 ? Runtime.getRuntime().availableProcessors() : config.server().instances();
+    int requestedPort = portOverride >= 0 ? portOverride : config.server().port();
+    try {
+      UsagePublisher.registerCodec(vertx);
+    } catch (IllegalStateException alreadyRegistered) {
+      // another gateway in this Vertx (tests) registered it first
+    }
+    GatewayVerticle first = gateway.verticle(instances, requestedPort);
+    return AccessLog.subscribe(vertx)
+        .compose(c -> vertx.deployVerticle(first, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)))
+        .compose(id -> {
+          gateway.firstDeployment = id;
+          gateway.port = first.actualPort();
+          if (instances == 1) return Future.succeededFuture(gateway);
+          return vertx.deployVerticle(() -> gateway.verticle(instances, gateway.port),
+                  new DeploymentOptions().setInstances(instances - 1))
+              .map(rest -> {
+                gateway.restDeployment = rest;
+                return gateway;
+              });
+        });
+  }
+
+  private GatewayVerticle verticle(int instances, int bindPort) {
+    return new GatewayVerticle(state::get, inFlight, () -> !draining, instances, bindPort);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public GatewayState state() {
+    return state.get();
+  }
+
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /** Swaps in a validated config; requests already running keep the snapshot they started with. */
+  public void apply(SluiceConfig config) {
+    GatewayState next = GatewayState.build(versions.incrementAndGet(), config);
+    state.set(next);
+    LOG.info("config version {} active: {} tenants, {} aliases, {} providers", next.version(), config.tenants().size(),
+        config.models().size(), config.providers().size());
+  }
+
+  /** Stops taking traffic (readiness turns 503) and drains in-flight requests for up to the shutdown grace. */
+  public Future<Void> stop() {
+    draining = true;
+    Future<Void> rest = restDeployment == null ? Future.succeededFuture() : vertx.undeploy(restDeployment);
+    return rest.eventually(() -> firstDeployment == null ? Future.succeededFuture() : vertx.undeploy(firstDeployment));
+  }
+}

@@ -1,0 +1,150 @@
+package dev.sluice;
+
+import dev.sluice.auth.KeyDigest;
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.config.ConfigReloader;
+import dev.sluice.config.Durations;
+import dev.sluice.config.SluiceConfig;
+import dev.sluice.mock.MockUpstreamServer;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Command line: {@code sluice [--config FILE] [--validate-config]}, {@code sluice hash-key KEY},
+ * {@code sluice mock-upstream [--port N] [--latency 20ms] [--tps 200] [--error-rate 0.0] [--error-status 500]}.
+ * Without a config file Sluice runs on its embedded defaults (mock provider, demo tenant, in-memory state).
+ */
+public final class Main {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> argv = Arrays.asList(args);
+    Map<String, String> env = System.getenv();
+    if (!argv.isEmpty() && argv.get(0).equals("hash-key")) {
+      System.exit(hashKey(argv, env));
+    }
+    if (!argv.isEmpty() && argv.get(0).equals("mock-upstream")) {
+      mockUpstream(argv);
+      return;
+    }
+    if (argv.contains("--help") || argv.contains("-h")) {
+      System.out.println("usage: sluice [--config FILE] [--validate-config] | hash-key KEY | mock-upstream [--port N]"
+          + " [--latency 20ms] [--tps 200] [--error-rate 0.0] [--error-status 500]");
+      return;
+    }
+    String configPath = option(argv, "--config", env.get("SLUICE_CONFIG"));
+    SluiceConfig config;
+    EmbeddedDefaults.Defaults defaults = null;
+    try {
+      if (configPath != null && !configPath.isBlank()) {
+        config = ConfigLoader.load(Path.of(configPath), env);
+      } else {
+        defaults = EmbeddedDefaults.create(env);
+        config = defaults.config();
+      }
+    } catch (ConfigException e) {
+      System.err.println("sluice: invalid configuration" + (configPath == null ? "" : " in " + configPath) + ":");
+      e.problems().forEach(p -> System.err.println("  " + p));
+      System.exit(2);
+      return;
+    }
+    if (argv.contains("--validate-config")) {
+      System.out.println("sluice: configuration is valid (" + config.tenants().size() + " tenants, "
+          + config.models().size() + " aliases, " + config.providers().size() + " providers)");
+      return;
+    }
+    int port = env.containsKey("SLUICE_PORT") && configPath != null ? Integer.parseInt(env.get("SLUICE_PORT").trim()) : -1;
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    Gateway gateway;
+    try {
+      gateway = Gateway.start(vertx, config, port).await(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.error("sluice failed to start: {}", e.toString());
+      vertx.close().await(10, TimeUnit.SECONDS);
+      System.exit(1);
+      return;
+    }
+    if (defaults != null && defaults.generatedKey()) {
+      System.out.println("Sluice demo tenant key (shown once; set SLUICE_DEMO_KEY to fix it): " + defaults.demoKey());
+    }
+    LOG.info("sluice listening on port {} ({} providers, {} aliases, {} tenants{})", gateway.port(),
+        config.providers().size(), config.models().size(), config.tenants().size(),
+        defaults == null ? "" : ", embedded defaults");
+    ConfigReloader reloader = null;
+    if (configPath != null && !configPath.isBlank()) {
+      reloader = new ConfigReloader(vertx, Path.of(configPath), env, gateway::apply);
+      reloader.watch(2000);
+      installSighup(reloader);
+    }
+    ConfigReloader watching = reloader;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      LOG.info("sluice shutting down: draining in-flight requests");
+      if (watching != null) watching.stop();
+      try {
+        gateway.stop().await(config.server().shutdownGrace().toMillis() + 5000, TimeUnit.MILLISECONDS);
+        vertx.close().await(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("shutdown did not complete cleanly: {}", e.toString());
+      }
+    }, "sluice-shutdown"));
+  }
+
+  @SuppressWarnings("restriction")
+  private static void installSighup(ConfigReloader reloader) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> reloader.reload());
+    } catch (IllegalArgumentException | UnsupportedOperationException e) {
+      LOG.info("SIGHUP reload unavailable on this platform; file watching still applies");
+    }
+  }
+
+  private static int hashKey(List<String> argv, Map<String, String> env) throws Exception {
+    String key = argv.size() > 1 ? argv.get(1) : null;
+    if (key == null || key.equals("-")) {
+      key = new String(System.in.readAllBytes()).trim();
+    }
+    if (key.isEmpty()) {
+      System.err.println("usage: sluice hash-key KEY   (or pipe the key on stdin; uses SLUICE_KEY_PEPPER)");
+      return 2;
+    }
+    String pepper = env.getOrDefault("SLUICE_KEY_PEPPER", "dev-pepper");
+    System.out.println(new KeyDigest(pepper.isEmpty() ? "dev-pepper" : pepper).configDigest(key));
+    return 0;
+  }
+
+  private static void mockUpstream(List<String> argv) {
+    MockUpstreamServer.Settings settings = new MockUpstreamServer.Settings(
+        option(argv, "--host", "127.0.0.1"),
+        Integer.parseInt(option(argv, "--port", "9000")),
+        Durations.parse(option(argv, "--latency", "0ms")),
+        Integer.parseInt(option(argv, "--tps", "200")),
+        Double.parseDouble(option(argv, "--error-rate", "0")),
+        Integer.parseInt(option(argv, "--error-status", "500")));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    int instances = Integer.parseInt(option(argv, "--instances", "1"));
+    for (int i = 0; i < instances; i++) {
+      int port = new MockUpstreamServer(vertx, settings).start().await();
+      if (i == 0) System.out.println("sluice mock-upstream listening on " + settings.host() + ":" + port);
+    }
+  }
+
+  private static String option(List<String> argv, String name, String fallback) {
+    int i = argv.indexOf(name);
+    if (i >= 0 && i + 1 < argv.size()) return argv.get(i + 1);
+    for (String arg : argv) {
+      if (arg.startsWith(name + "=")) return arg.substring(name.length() + 1);
+    }
+    return fallback;
+  }
+
+}

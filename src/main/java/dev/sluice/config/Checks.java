@@ -1,0 +1,50 @@
+package dev.sluice.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/** Validation helpers used by the config records' compact constructors; messages follow `field: value (expected: …)`. */
+final class Checks {
+  private Checks() {}
+
+  static int positive(String field, Integer value, int fallback) {
+    int v = value == null ? fallback : value;
+    if (v <= 0) throw new IllegalArgumentException(field + ": " + v + " (expected: > 0)");
+    return v;
+  }
+
+  static int nonNegative(String field, Integer value, int fallback) {
+    int v = value == null ? fallback : value;
+    if (v < 0) throw new IllegalArgumentException(field + ": " + v + " (expected: >= 0)");
+    return v;
+  }
+
+  static int port(String field, Integer value, int fallback) {
+    int v = value == null ? fallback : value;
+    if (v < 0 || v > 65535) throw new IllegalArgumentException(field + ": " + v + " (expected: 0..65535)");
+    return v;
+  }
+
+  static Duration positive(String field, Duration value, Duration fallback) {
+    Duration v = value == null ? fallback : value;
+    if (v.isNegative() || v.isZero()) {
+      throw new IllegalArgumentException(field + ": " + Durations.format(v) + " (expected: > 0, like 500ms or 30s)");
+    }
+    return v;
+  }
+
+  static Double nonNegativeMoney(String field, Double value) {
+    if (value == null) return null;
+    if (value.isNaN() || value < 0) throw new IllegalArgumentException(field + ": " + value + " (expected: >= 0 USD)");
+    return value;
+  }
+
+  static String required(String field, String value) {
+    if (value == null || value.isBlank()) throw new IllegalArgumentException(field + ": missing (expected: a non-empty string)");
+    return value;
+  }
+
+  static <T> T requireNonNull(T value, String field) {
+    return Objects.requireNonNull(value, field);
+  }
+}

@@ -1,0 +1,194 @@
+package dev.sluice.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.deser.std.FromStringDeserializer;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads YAML, substitutes {@code ${ENV}} / {@code ${ENV:-default}} inside string values (never in keys, so an env
+ * value cannot change the document's structure), and binds the typed records. Every failure is a
+ * {@link ConfigException} naming the field path.
+ */
+public final class ConfigLoader {
+  private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+  private static final Pattern FIELD_MESSAGE = Pattern.compile("^([a-z][a-z0-9-]*): ");
+  private static final ObjectMapper YAML = createMapper();
+
+  private ConfigLoader() {}
+
+  private static ObjectMapper createMapper() {
+    SimpleModule module = new SimpleModule("sluice-config");
+    module.addDeserializer(Duration.class, stringDeserializer(Duration.class, Durations::parse,
+        "a duration like 500ms, 30s, 5m"));
+    module.addDeserializer(ByteSize.class, stringDeserializer(ByteSize.class, ByteSize::parse,
+        "a size like 10MiB, 64KiB or a number of bytes"));
+    ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
+    mapper.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    mapper.setPropertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE);
+    mapper.enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    mapper.enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+    mapper.disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+    mapper.registerModule(module);
+    return mapper;
+  }
+
+  private static <T> FromStringDeserializer<T> stringDeserializer(Class<T> type, Function<String, T> parse, String expected) {
+    return new FromStringDeserializer<>(type) {
+      @Override
+      protected T _deserialize(String value, com.fasterxml.jackson.databind.DeserializationContext ctx) {
+        try {
+          return parse.apply(value);
+        } catch (RuntimeException e) {
+          throw new IllegalArgumentException(value + " (expected: " + expected + ")");
+        }
+      }
+
+      @Override
+      protected T _deserializeFromEmptyString(com.fasterxml.jackson.databind.DeserializationContext ctx) {
+        return null;
+      }
+    };
+  }
+
+  /** Reads and validates a file; blocking, so call it before deployment or from a worker. */
+  public static SluiceConfig load(Path file, Map<String, String> env) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read (" + e.getClass().getSimpleName() + ")");
+    }
+    return parse(text, env);
+  }
+
+  public static SluiceConfig parse(String yaml, Map<String, String> env) {
+    JsonNode tree;
+    try {
+      tree = YAML.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("(document): not valid YAML at line " + e.getLocation().getLineNr()
+          + " (" + e.getOriginalMessage().split("\n")[0] + ")");
+    }
+    if (tree == null || tree.isMissingNode() || tree.isNull()) tree = YAML.createObjectNode();
+    if (!tree.isObject()) throw new ConfigException("(document): " + tree.getNodeType() + " (expected: a mapping of sections)");
+    List<String> problems = new ArrayList<>();
+    JsonNode substituted = substitute(tree, "", env, problems);
+    if (!problems.isEmpty()) throw new ConfigException(problems);
+    try {
+      return YAML.treeToValue(substituted, SluiceConfig.class);
+    } catch (JsonMappingException e) {
+      throw new ConfigException(describe(e));
+    } catch (JsonProcessingException e) {
+      throw new ConfigException("(document): " + e.getOriginalMessage());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
+  }
+
+  private static String describe(JsonMappingException e) {
+    ConfigException nested = findCause(e, ConfigException.class);
+    if (nested != null) return nested.getMessage();
+    String path = path(e.getPath());
+    if (e instanceof UnrecognizedPropertyException u) {
+      return join(path) + ": unknown key (expected: one of " + u.getKnownPropertyIds() + ")";
+    }
+    IllegalArgumentException cause = findCause(e, IllegalArgumentException.class);
+    if (cause != null && cause.getMessage() != null) {
+      String message = cause.getMessage();
+      Matcher field = FIELD_MESSAGE.matcher(message);
+      if (!field.find()) return join(path) + ": " + message;
+      // Record constructors name their own field; the mapper's path ends at the containing object (or the field).
+      String name = field.group(1);
+      if (path.equals(name)) return message;
+      if (path.endsWith("." + name)) return path.substring(0, path.length() - name.length()) + message;
+      return path.isEmpty() ? message : path + "." + message;
+    }
+    return join(path) + ": " + e.getOriginalMessage().split("\n")[0].replaceAll(" \\(class [^)]*\\)", "");
+  }
+
+  private static String join(String path) {
+    return path.isEmpty() ? "(document)" : path;
+  }
+
+  private static String path(List<JsonMappingException.Reference> refs) {
+    StringBuilder sb = new StringBuilder();
+    for (JsonMappingException.Reference ref : refs) {
+      if (ref.getIndex() >= 0) {
+        sb.append('[').append(ref.getIndex()).append(']');
+      } else if (ref.getFieldName() != null) {
+        if (sb.length() > 0) sb.append('.');
+        sb.append(ref.getFieldName());
+      }
+    }
+    return sb.toString();
+  }
+
+  private static <T extends Throwable> T findCause(Throwable t, Class<T> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) return type.cast(c);
+      if (c.getCause() == c) break;
+    }
+    return null;
+  }
+
+  private static JsonNode substitute(JsonNode node, String path, Map<String, String> env, List<String> problems) {
+    if (node.isTextual()) {
+      return TextNode.valueOf(expand(node.textValue(), path, env, problems));
+    }
+    if (node.isObject()) {
+      ObjectNode copy = YAML.createObjectNode();
+      Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> f = fields.next();
+        copy.set(f.getKey(), substitute(f.getValue(), path.isEmpty() ? f.getKey() : path + "." + f.getKey(), env, problems));
+      }
+      return copy;
+    }
+    if (node.isArray()) {
+      ArrayNode copy = YAML.createArrayNode();
+      for (int i = 0; i < node.size(); i++) copy.add(substitute(node.get(i), path + "[" + i + "]", env, problems));
+      return copy;
+    }
+    return node;
+  }
+
+  static String expand(String value, String path, Map<String, String> env, List<String> problems) {
+    Matcher m = ENV_REF.matcher(value);
+    StringBuilder out = new StringBuilder();
+    while (m.find()) {
+      String name = m.group(1);
+      String replacement = env.get(name);
+      if (replacement == null || replacement.isEmpty() && m.group(2) != null) replacement = m.group(2);
+      if (replacement == null) {
+        problems.add(path + ": environment variable " + name + " is not set (expected: set it, or write ${" + name + ":-default})");
+        replacement = "";
+      }
+      m.appendReplacement(out, Matcher.quoteReplacement(replacement));
+    }
+    m.appendTail(out);
+    return out.toString();
+  }
+}

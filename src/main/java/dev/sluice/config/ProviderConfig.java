@@ -1,0 +1,72 @@
+package dev.sluice.config;
+
+import java.net.URI;
+import java.time.Duration;
+
+/**
+ * One upstream provider. The {@code apiKey} is a secret: it is redacted from {@link #toString()} and only ever
+ * placed in the upstream request's auth header.
+ *
+ * @param maxConnections upstream connection pool size across the whole process
+ * @param maxWaitQueue requests allowed to wait for a pooled connection before new ones get 503 {@code overloaded}
+ * @param latency mock only: delay before the first byte
+ * @param tokensPerSecond mock only: streaming speed
+ */
+public record ProviderConfig(ProviderType type, String baseUrl, String apiKey, String apiVersion, Integer maxConnections,
+                             Integer maxWaitQueue, ProviderTimeouts timeouts, Duration latency, Integer tokensPerSecond) {
+
+  public ProviderConfig {
+    if (type == null) throw new IllegalArgumentException("type: missing (expected: openai | openai-compatible | mock)");
+    apiKey = apiKey == null ? "" : apiKey;
+    maxConnections = Checks.positive("max-connections", maxConnections, 200);
+    maxWaitQueue = Checks.nonNegative("max-wait-queue", maxWaitQueue, maxConnections * 4);
+    timeouts = timeouts == null ? ProviderTimeouts.DEFAULTS : timeouts;
+    latency = latency == null ? Duration.ofMillis(20) : latency;
+    if (latency.isNegative()) throw new IllegalArgumentException("latency: " + latency + " (expected: >= 0)");
+    tokensPerSecond = Checks.positive("tokens-per-second", tokensPerSecond, 200);
+    switch (type) {
+      case OPENAI, OPENAI_COMPATIBLE -> {
+        baseUrl = baseUrl == null && type == ProviderType.OPENAI ? "https://api.openai.com/v1" : baseUrl;
+        validateBaseUrl(baseUrl, type == ProviderType.OPENAI);
+        if (type == ProviderType.OPENAI && apiKey.isBlank()) {
+          throw new IllegalArgumentException("api-key: missing (expected: a key, usually \"${OPENAI_API_KEY}\")");
+        }
+      }
+      case MOCK -> {
+        baseUrl = "";
+      }
+      default -> throw new IllegalArgumentException("type: " + type.wireName()
+          + " (expected: openai | openai-compatible | mock; the " + type.wireName() + " adapter is not available yet)");
+    }
+  }
+
+  private static void validateBaseUrl(String baseUrl, boolean httpsRequired) {
+    if (baseUrl == null || baseUrl.isBlank()) throw new IllegalArgumentException("base-url: missing (expected: http(s)://host[:port]/path)");
+    URI uri;
+    try {
+      uri = URI.create(baseUrl);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("base-url: " + baseUrl + " (expected: http(s)://host[:port]/path)");
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme();
+    if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
+      throw new IllegalArgumentException("base-url: " + baseUrl + " (expected: http(s)://host[:port]/path)");
+    }
+    if (uri.getUserInfo() != null || uri.getQuery() != null) {
+      throw new IllegalArgumentException("base-url: has user-info or query (expected: plain URL; keys go in api-key)");
+    }
+    boolean loopback = uri.getHost().equals("localhost") || uri.getHost().startsWith("127.") || uri.getHost().equals("[::1]");
+    if (httpsRequired && scheme.equals("http") && !loopback) {
+      throw new IllegalArgumentException("base-url: " + baseUrl + " (expected: https for type openai, except on loopback)");
+    }
+  }
+
+  public URI uri() {
+    return URI.create(baseUrl);
+  }
+
+  @Override
+  public String toString() {
+    return "ProviderConfig[type=" + type.wireName() + ", baseUrl=" + baseUrl + ", apiKey=<redacted>]";
+  }
+}

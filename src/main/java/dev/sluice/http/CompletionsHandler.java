@@ -1,0 +1,141 @@
+package dev.sluice.http;
+
+import dev.sluice.config.Deployment;
+import dev.sluice.json.StrictJson;
+import dev.sluice.routing.AttemptLoop;
+import dev.sluice.routing.Delivery;
+import dev.sluice.routing.Route;
+import dev.sluice.upstream.Endpoint;
+import dev.sluice.upstream.UpstreamReply;
+import dev.sluice.upstream.UpstreamRequest;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+
+/**
+ * {@code POST /v1/chat/completions} and {@code POST /v1/embeddings}: the pipeline of SPEC §4 after auth and body
+ * limits. Steps: parse → route → (admission, §6) → (cache, §7) → attempts to the commit point → respond → settle.
+ */
+final class CompletionsHandler {
+  private final Vertx vertx;
+  private final ProviderSet providers;
+  private final AttemptLoop attempts = new AttemptLoop();
+
+  CompletionsHandler(Vertx vertx, ProviderSet providers) {
+    this.vertx = vertx;
+    this.providers = providers;
+  }
+
+  void chat(RoutingContext ctx) {
+    handle(ctx, Endpoint.CHAT_COMPLETIONS);
+  }
+
+  void embeddings(RoutingContext ctx) {
+    handle(ctx, Endpoint.EMBEDDINGS);
+  }
+
+  private void handle(RoutingContext ctx, Endpoint endpoint) {
+    Exchange ex = ctx.get(Exchange.KEY);
+    ex.endpoint = endpoint.label();
+    JsonObject body = StrictJson.parseObject(ctx.<Buffer>get(ApiRouter.BODY));
+    RequestView view = endpoint == Endpoint.EMBEDDINGS ? RequestView.embeddings(body) : RequestView.chat(body);
+    ex.alias = view.model();
+    ex.stream = view.stream();
+    ex.clientWantsUsage = view.includeUsage();
+    Route route = ex.state.router().resolve(ex.key.tenant(), view.model());
+    // Admission (rate limits, concurrency, budget) and the response cache plug in here, before any upstream call.
+    forward(ctx, ex, route, endpoint, body, view);
+  }
+
+  private void forward(RoutingContext ctx, Exchange ex, Route route, Endpoint endpoint, JsonObject body, RequestView view) {
+    MultiMap headers = HeaderPolicy.toUpstream(ctx.request().headers());
+    ex.upstreamSendNanos = System.nanoTime();
+    attempts.execute(route,
+        name -> providers.get(name, ex.state.config().providers().get(name)),
+        deployment -> {
+          ex.attempts++;
+          ex.provider = deployment.provider();
+          ex.upstreamModel = deployment.model();
+          return new UpstreamRequest(endpoint, deployment.model(), upstreamBody(body, deployment, view), view.stream(),
+              headers, ex.cancellation);
+        })
+        .onComplete(ar -> {
+          if (ex.isSettled()) return; // client went away meanwhile
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+            return;
+          }
+          ex.upstreamCommitNanos = System.nanoTime();
+          respond(ex, ar.result(), view);
+        });
+  }
+
+  /** A shallow copy addressed to the deployment; streams always ask for usage so it can be settled (SPEC §9). */
+  private static JsonObject upstreamBody(JsonObject body, Deployment deployment, RequestView view) {
+    JsonObject copy = new JsonObject(new LinkedHashMap<>(body.getMap()));
+    copy.put("model", deployment.model());
+    if (view.stream()) {
+      JsonObject options = body.getValue("stream_options") instanceof JsonObject o ? o.copy() : new JsonObject();
+      copy.put("stream_options", options.put("include_usage", true));
+    }
+    return copy;
+  }
+
+  private void respond(Exchange ex, Delivery delivery, RequestView view) {
+    ex.provider = delivery.deployment().provider();
+    ex.attempts = delivery.attempts();
+    if (delivery.reply() instanceof UpstreamReply.Stream stream) {
+      StreamRelay.start(vertx, ex, stream);
+      return;
+    }
+    UpstreamReply.Json json = (UpstreamReply.Json) delivery.reply();
+    Buffer out = json.body();
+    if (json.json().getValue("usage") instanceof JsonObject usage) ex.usage = usage;
+    if (view.base64Embeddings() && convertEmbeddingsToBase64(json.json())) out = json.json().toBuffer();
+    HttpServerResponse response = ex.response;
+    response.setStatusCode(200);
+    response.putHeader("content-type", "application/json");
+    gatewayHeaders(ex, json.headers());
+    ex.firstByteNanos = System.nanoTime();
+    response.end(out);
+    ex.settle(200, "ok");
+  }
+
+  static void gatewayHeaders(Exchange ex, MultiMap upstreamHeaders) {
+    HttpServerResponse response = ex.response;
+    HeaderPolicy.fromUpstream(upstreamHeaders, response);
+    response.putHeader("x-sluice-provider", ex.provider);
+    response.putHeader("x-sluice-attempts", Integer.toString(ex.attempts));
+    response.putHeader("x-sluice-cache", "DISABLED");
+    response.putHeader("x-sluice-overhead-ms", String.format(Locale.ROOT, "%.3f", ex.overheadMillis(System.nanoTime())));
+  }
+
+  /**
+   * The OpenAI SDKs ask for base64 by default; servers that only return float arrays get converted here to
+   * base64 of little-endian float32, as OpenAI encodes them.
+   *
+   * @return whether anything was converted
+   */
+  static boolean convertEmbeddingsToBase64(JsonObject response) {
+    if (!(response.getValue("data") instanceof JsonArray data)) return false;
+    boolean changed = false;
+    for (Object item : data) {
+      if (item instanceof JsonObject embedding && embedding.getValue("embedding") instanceof JsonArray floats) {
+        ByteBuffer bytes = ByteBuffer.allocate(floats.size() * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (Object f : floats) bytes.putFloat(f instanceof Number n ? n.floatValue() : 0f);
+        embedding.put("embedding", Base64.getEncoder().encodeToString(bytes.array()));
+        changed = true;
+      }
+    }
+    return changed;
+  }
+}

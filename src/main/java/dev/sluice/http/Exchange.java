@@ -1,0 +1,76 @@
+package dev.sluice.http;
+
+import dev.sluice.auth.AuthenticatedKey;
+import dev.sluice.upstream.Cancellation;
+import dev.sluice.usage.UsageEvent;
+import dev.sluice.usage.UsagePublisher;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Per-request state from arrival to settlement, on one event loop. {@link #settle} runs exactly once, whatever
+ * the exit path (success, error, upstream failure, client cancel), and publishes the usage event.
+ */
+final class Exchange {
+  static final String KEY = "sluice.exchange";
+
+  final String requestId;
+  final long startNanos = System.nanoTime();
+  final GatewayState state;
+  final HttpServerResponse response;
+  final Cancellation cancellation = new Cancellation();
+  private final UsagePublisher publisher;
+  private final Runnable release;
+
+  AuthenticatedKey key;
+  String endpoint = "other";
+  String alias;
+  String provider;
+  String upstreamModel;
+  boolean stream;
+  boolean clientWantsUsage;
+  int attempts;
+  long upstreamSendNanos;
+  long upstreamCommitNanos;
+  long firstByteNanos;
+  JsonObject usage;
+  String errorCode;
+  private boolean settled;
+
+  /** @param release returns the request's process-wide in-flight slot; run once, at settlement */
+  Exchange(String requestId, GatewayState state, HttpServerResponse response, UsagePublisher publisher, Runnable release) {
+    this.requestId = requestId;
+    this.release = release;
+    this.state = state;
+    this.response = response;
+    this.publisher = publisher;
+  }
+
+  boolean isSettled() {
+    return settled;
+  }
+
+  /** Time the gateway itself spent: everything except waiting for the upstream's commit. */
+  double overheadMillis(long nowNanos) {
+    long upstreamWait = upstreamSendNanos == 0 ? 0 : (upstreamCommitNanos == 0 ? nowNanos : upstreamCommitNanos) - upstreamSendNanos;
+    return Math.max(0, (nowNanos - startNanos) - upstreamWait) / 1e6;
+  }
+
+  void settle(int status, String outcome) {
+    if (settled) return;
+    settled = true;
+    release.run();
+    long now = System.nanoTime();
+    long prompt = usage == null ? 0 : usage.getLong("prompt_tokens", 0L);
+    long completion = usage == null ? 0 : usage.getLong("completion_tokens", 0L);
+    long cached = usage != null && usage.getValue("prompt_tokens_details") instanceof JsonObject d ? d.getLong("cached_tokens", 0L) : 0;
+    long reasoning = usage != null && usage.getValue("completion_tokens_details") instanceof JsonObject d ? d.getLong("reasoning_tokens", 0L) : 0;
+    double overhead = firstByteNanos == 0 ? overheadMillis(now) : overheadMillis(firstByteNanos);
+    publisher.publish(new UsageEvent(System.currentTimeMillis(), requestId, key == null ? null : key.tenantId(),
+        key == null ? null : key.keyId(), endpoint, alias, provider, upstreamModel, stream, status, outcome, errorCode,
+        attempts, "DISABLED", prompt, completion, cached, reasoning, usage == null ? "none" : "provider", 0.0,
+        TimeUnit.NANOSECONDS.toMicros(now - startNanos) / 1000.0,
+        firstByteNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMicros(firstByteNanos - startNanos) / 1000.0, overhead));
+  }
+}

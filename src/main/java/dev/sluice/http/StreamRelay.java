@@ -1,0 +1,135 @@
+package dev.sluice.http;
+
+import dev.sluice.upstream.ChatChunk;
+import dev.sluice.upstream.ChunkStream;
+import dev.sluice.upstream.UpstreamFailure;
+import dev.sluice.upstream.UpstreamReply;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Relays a committed stream to the client: writes each event as it arrives (no coalescing), pauses the upstream
+ * while the client's write queue is full, sends {@code : ping} after keep-alive silence, strips the usage chunk the
+ * client did not ask for, and ends a broken stream with a {@code stream_interrupted} error event and no
+ * {@code [DONE]}. A client disconnect resets the upstream.
+ */
+final class StreamRelay {
+  private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
+  private static final Buffer PING = Buffer.buffer(": ping\n\n");
+  private static final byte[] DATA_PREFIX = "data: ".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] EVENT_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+
+  private final Vertx vertx;
+  private final Exchange exchange;
+  private final HttpServerResponse response;
+  private final ChunkStream upstream;
+  private final long keepaliveNanos;
+  private long lastWriteNanos;
+  private long pingTimer = -1;
+  private boolean done;
+
+  private StreamRelay(Vertx vertx, Exchange exchange, ChunkStream upstream) {
+    this.vertx = vertx;
+    this.exchange = exchange;
+    this.response = exchange.response;
+    this.upstream = upstream;
+    this.keepaliveNanos = exchange.state.config().server().sseKeepalive().toNanos();
+  }
+
+  static void start(Vertx vertx, Exchange exchange, UpstreamReply.Stream reply) {
+    new StreamRelay(vertx, exchange, reply.rest()).run(reply);
+  }
+
+  private void run(UpstreamReply.Stream reply) {
+    response.setStatusCode(200);
+    response.putHeader("content-type", "text/event-stream; charset=utf-8");
+    response.putHeader("cache-control", "no-cache");
+    response.putHeader("x-accel-buffering", "no");
+    CompletionsHandler.gatewayHeaders(exchange, reply.headers());
+    response.setChunked(true);
+    exchange.firstByteNanos = System.nanoTime();
+    onChunk(reply.first());
+    exchange.cancellation.onCancel(this::onClientGone);
+    upstream.handler(this::onChunk);
+    upstream.failureHandler(this::onFailure);
+    upstream.endHandler(v -> { });
+    schedulePing();
+    upstream.resume();
+  }
+
+  private void onChunk(ChatChunk chunk) {
+    if (done) return;
+    if (chunk.isDone()) {
+      done = true;
+      cancelPing();
+      response.end(DONE);
+      exchange.settle(200, "ok");
+      return;
+    }
+    JsonObject usage = chunk.usage();
+    if (usage != null) exchange.usage = usage;
+    if (chunk.isUsageOnly() && !exchange.clientWantsUsage) return;
+    byte[] data = chunk.data().getBytes(StandardCharsets.UTF_8);
+    Buffer event = Buffer.buffer(data.length + 8).appendBytes(DATA_PREFIX).appendBytes(data).appendBytes(EVENT_END);
+    write(event);
+  }
+
+  private void write(Buffer event) {
+    lastWriteNanos = System.nanoTime();
+    response.write(event);
+    if (response.writeQueueFull()) {
+      upstream.pause();
+      response.drainHandler(v -> {
+        if (!done) upstream.resume();
+      });
+    }
+  }
+
+  private void onFailure(UpstreamFailure failure) {
+    if (done) return;
+    done = true;
+    cancelPing();
+    String reason = switch (failure.kind()) {
+      case IDLE_TIMEOUT -> "the upstream provider stopped sending data";
+      case BAD_RESPONSE -> "the upstream provider sent a malformed event";
+      case STREAM_ERROR -> "the upstream provider reported an error";
+      default -> "the upstream connection ended before the response was complete";
+    };
+    JsonObject error = new JsonObject().put("error", new JsonObject()
+        .put("message", "The stream was interrupted: " + reason + ".")
+        .put("type", "server_error")
+        .putNull("param")
+        .put("code", "stream_interrupted"));
+    exchange.errorCode = "stream_interrupted";
+    response.end(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"));
+    exchange.settle(200, "partial_upstream_failure");
+  }
+
+  private void onClientGone() {
+    if (done) return;
+    done = true;
+    cancelPing();
+    upstream.cancel();
+    exchange.settle(499, "client_cancel");
+  }
+
+  private void schedulePing() {
+    long delayMs = Math.max(1, (keepaliveNanos - (System.nanoTime() - lastWriteNanos)) / 1_000_000);
+    pingTimer = vertx.setTimer(delayMs, id -> {
+      pingTimer = -1;
+      if (done) return;
+      if (System.nanoTime() - lastWriteNanos >= keepaliveNanos) write(PING.copy());
+      schedulePing();
+    });
+  }
+
+  private void cancelPing() {
+    if (pingTimer != -1) {
+      vertx.cancelTimer(pingTimer);
+      pingTimer = -1;
+    }
+  }
+}

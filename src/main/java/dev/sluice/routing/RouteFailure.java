@@ -1,0 +1,60 @@
+package dev.sluice.routing;
+
+import dev.sluice.upstream.UpstreamFailure;
+
+/**
+ * Why a request could not be routed or served: unknown alias, alias not allowed for the tenant, or every attempt
+ * failed (the last attempt's {@link UpstreamFailure} is kept, with how many attempts were made).
+ */
+public final class RouteFailure extends RuntimeException {
+  public enum Kind { MODEL_NOT_FOUND, MODEL_NOT_ALLOWED, UPSTREAM }
+
+  private final Kind kind;
+  private final String alias;
+  private final UpstreamFailure upstream;
+  private final String provider;
+  private final int attempts;
+
+  private RouteFailure(Kind kind, String alias, UpstreamFailure upstream, String provider, int attempts) {
+    super(kind + " " + alias, null, false, false);
+    this.kind = kind;
+    this.alias = alias;
+    this.upstream = upstream;
+    this.provider = provider;
+    this.attempts = attempts;
+  }
+
+  public static RouteFailure notFound(String alias) {
+    return new RouteFailure(Kind.MODEL_NOT_FOUND, alias, null, null, 0);
+  }
+
+  public static RouteFailure notAllowed(String alias) {
+    return new RouteFailure(Kind.MODEL_NOT_ALLOWED, alias, null, null, 0);
+  }
+
+  public static RouteFailure upstream(String alias, UpstreamFailure last, String provider, int attempts) {
+    return new RouteFailure(Kind.UPSTREAM, alias, last, provider, attempts);
+  }
+
+  public Kind kind() {
+    return kind;
+  }
+
+  public String alias() {
+    return alias;
+  }
+
+  /** The last attempt's failure for {@link Kind#UPSTREAM}, else {@code null}. */
+  public UpstreamFailure upstream() {
+    return upstream;
+  }
+
+  /** The provider of the last attempt, or {@code null}. */
+  public String provider() {
+    return provider;
+  }
+
+  public int attempts() {
+    return attempts;
+  }
+}

@@ -1,0 +1,53 @@
+package dev.sluice.usage;
+
+import io.vertx.core.json.JsonObject;
+
+/**
+ * What one request did, published exactly once after it ended. Holds no secrets: tenant and key ids only.
+ *
+ * @param outcome {@code ok | client_cancel | partial_upstream_failure | upstream_error | rejected}
+ * @param cache {@code HIT | MISS | BYPASS | REFRESH | DISABLED}
+ * @param usageSource {@code provider} when the provider reported usage, {@code counted} when we counted, or
+ *     {@code none}
+ */
+public record UsageEvent(long timestampMillis, String requestId, String tenant, String keyId, String endpoint,
+                         String alias, String provider, String upstreamModel, boolean stream, int status,
+                         String outcome, String errorCode, int attempts, String cache, long promptTokens,
+                         long completionTokens, long cachedTokens, long reasoningTokens, String usageSource,
+                         double costUsd, double latencyMs, double ttftMs, double overheadMs) {
+  public static final String ADDRESS = "sluice.usage";
+
+  /** The access-log form; absent values are omitted. */
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject()
+        .put("ts", timestampMillis)
+        .put("request_id", requestId)
+        .put("tenant", tenant)
+        .put("key_id", keyId)
+        .put("endpoint", endpoint)
+        .put("model", alias)
+        .put("provider", provider)
+        .put("upstream_model", upstreamModel)
+        .put("stream", stream)
+        .put("status", status)
+        .put("outcome", outcome)
+        .put("error_code", errorCode)
+        .put("attempts", attempts)
+        .put("cache", cache)
+        .put("prompt_tokens", promptTokens)
+        .put("completion_tokens", completionTokens)
+        .put("cached_tokens", cachedTokens)
+        .put("reasoning_tokens", reasoningTokens)
+        .put("usage_source", usageSource)
+        .put("cost_usd", costUsd)
+        .put("latency_ms", round(latencyMs))
+        .put("ttft_ms", ttftMs < 0 ? null : round(ttftMs))
+        .put("overhead_ms", round(overheadMs));
+    json.getMap().values().removeIf(v -> v == null);
+    return json;
+  }
+
+  private static double round(double ms) {
+    return Math.round(ms * 1000) / 1000.0;
+  }
+}
