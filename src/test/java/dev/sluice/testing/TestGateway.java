@@ -1,0 +1,82 @@
+package dev.sluice.testing;
+
+import dev.sluice.Gateway;
+import dev.sluice.auth.KeyDigest;
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.config.SluiceConfig;
+import io.vertx.core.Vertx;
+import java.util.Map;
+
+/** A gateway started in-process on 127.0.0.1:0 from YAML, with a tenant {@code acme} whose key is {@link #KEY}. */
+public final class TestGateway implements AutoCloseable {
+  public static final String PEPPER = "test-pepper";
+  public static final String KEY = "sk-sluice-test-acme-0123456789abcdefghijklmnopqrstuvwxyz";
+  public static final String OTHER_KEY = "sk-sluice-test-beta-0123456789abcdefghijklmnopqrstuvwxyz";
+  public static final String PROVIDER_KEY = "sk-provider-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+
+  public final Gateway gateway;
+
+  private TestGateway(Gateway gateway) {
+    this.gateway = gateway;
+  }
+
+  public static String digest(String key) {
+    return new KeyDigest(PEPPER).configDigest(key);
+  }
+
+  /**
+   * A config with provider {@code fake} (openai-compatible at {@code upstreamBaseUrl}, short test timeouts),
+   * aliases {@code gpt-4o-mini} and {@code text-embedding-3-small} on it, tenant {@code acme} (all aliases) and
+   * tenant {@code beta} (only {@code text-embedding-3-small}). {@code extra} is appended verbatim.
+   */
+  public static String yaml(String upstreamBaseUrl, String extra) {
+    return """
+        server: { port: 0, instances: 1, shutdown-grace: 2s, sse-keepalive: 15s }
+        security: { key-pepper: "%s" }
+        providers:
+          fake:
+            type: openai-compatible
+            base-url: %s
+            api-key: "%s"
+            max-connections: 8
+            max-wait-queue: 4
+            timeouts: { connect: 500ms, headers: 1s, first-token: 1s, idle: 500ms, total: 1s }
+        models:
+          gpt-4o-mini: { deployments: [ { provider: fake, model: upstream-mini } ] }
+          text-embedding-3-small: { deployments: [ { provider: fake, model: upstream-embed } ] }
+        tenants:
+          - id: acme
+            keys: [ { id: acme-key-1, digest: "%s" } ]
+          - id: beta
+            keys: [ { id: beta-key-1, digest: "%s" } ]
+            models: [ text-embedding-3-small ]
+        %s
+        """.formatted(PEPPER, upstreamBaseUrl, PROVIDER_KEY, digest(KEY), digest(OTHER_KEY), extra == null ? "" : extra);
+  }
+
+  public static SluiceConfig config(String upstreamBaseUrl) {
+    return ConfigLoader.parse(yaml(upstreamBaseUrl, ""), Map.of());
+  }
+
+  public static TestGateway start(Vertx vertx, SluiceConfig config) {
+    return new TestGateway(Gateway.start(vertx, config, 0).await());
+  }
+
+  public static TestGateway start(Vertx vertx, String upstreamBaseUrl) {
+    return start(vertx, config(upstreamBaseUrl));
+  }
+
+  public int port() {
+    return gateway.port();
+  }
+
+  /** {@code http://127.0.0.1:PORT/v1}, what an SDK takes as base URL. */
+  public String baseUrl() {
+    return "http://127.0.0.1:" + gateway.port() + "/v1";
+  }
+
+  @Override
+  public void close() {
+    gateway.stop().await();
+  }
+}
