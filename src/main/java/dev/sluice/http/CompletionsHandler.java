@@ -75,7 +75,13 @@ final class CompletionsHandler {
             return;
           }
           ex.upstreamCommitNanos = System.nanoTime();
-          respond(ex, ar.result(), view);
+          try {
+            respond(ex, ar.result(), view);
+          } catch (RuntimeException bug) {
+            // never leave a client hanging on our own bug: answer (if nothing was sent yet) and free the upstream
+            ex.cancellation.cancel();
+            ctx.fail(bug);
+          }
         });
   }
 
