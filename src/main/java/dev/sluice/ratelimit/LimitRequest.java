@@ -1,0 +1,19 @@
+package dev.sluice.ratelimit;
+
+import dev.sluice.config.RedisFailurePolicy;
+import dev.sluice.config.TenantLimits;
+
+/**
+ * One admission question: may this tenant start this request, reserving {@code tokenCost} tokens (prompt estimate
+ * plus maximum output)? The same value is passed back to {@link RateLimiter#settle}.
+ */
+public record LimitRequest(String tenantId, String requestId, TenantLimits limits, long tokenCost,
+                           RedisFailurePolicy onRedisFailure) {
+  public boolean unlimited() {
+    return limits.requestsPerMinute() == null && limits.tokensPerMinute() == null && limits.maxInFlight() == null;
+  }
+
+  static long orZero(Integer value) {
+    return value == null ? 0 : value;
+  }
+}

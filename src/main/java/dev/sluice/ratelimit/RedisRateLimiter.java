@@ -1,0 +1,180 @@
+package dev.sluice.ratelimit;
+
+import dev.sluice.config.RedisFailurePolicy;
+import dev.sluice.redis.RedisBreaker;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Limits shared by every replica: one atomic Lua script per decision ({@code admit.lua}) and per settlement
+ * ({@code settle.lua}), Redis {@code TIME} inside the script (no clock skew between pods), keys hash-tagged per
+ * tenant ({@code sluice:rl:{t:<id>}:…}) so Redis Cluster works, a TTL on every key, {@code EVALSHA} with a
+ * {@code NOSCRIPT} reload.
+ *
+ * <p>Failure policy (explicit, as in SPEC §6): each command has a short timeout, a {@link RedisBreaker} skips Redis
+ * during an outage, and then a tenant is either served by a local bucket holding {@code limit ÷ expected replicas}
+ * (fail-open, the default; counted) or refused with {@code LIMITER_UNAVAILABLE} (fail-closed). A corrupt bucket
+ * (wrong type, non-numeric fields) is a limiter error for that request, repaired by deleting its keys, and counted.
+ */
+public final class RedisRateLimiter implements RateLimiter {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisRateLimiter.class);
+  static final long LEASE_MILLIS = 15 * 60_000;
+  static final long BUCKET_TTL_MILLIS = 2 * 60_000;
+
+  private static final Script ADMIT = Script.load("admit.lua");
+  private static final Script SETTLE = Script.load("settle.lua");
+
+  private final Redis redis;
+  private final long timeoutMillis;
+  private final RedisBreaker breaker;
+  private final LocalRateLimiter fallback;
+  private final LongAdder redisErrors = new LongAdder();
+  private final LongAdder degradedDecisions = new LongAdder();
+  private final LongAdder corruptKeys = new LongAdder();
+
+  public RedisRateLimiter(Redis redis, long timeoutMillis, RedisBreaker breaker, LocalRateLimiter fallback) {
+    this.redis = redis;
+    this.timeoutMillis = timeoutMillis;
+    this.breaker = breaker;
+    this.fallback = fallback;
+  }
+
+  static String keyPrefix(String tenantId) {
+    return "sluice:rl:{t:" + tenantId + "}:";
+  }
+
+  @Override
+  public Future<RateLimitDecision> admit(LimitRequest request) {
+    if (request.unlimited()) return Future.succeededFuture(RateLimitDecision.UNLIMITED);
+    if (!breaker.allowRequest()) return Future.succeededFuture(degrade(request));
+    String prefix = keyPrefix(request.tenantId());
+    List<String> keys = List.of(prefix + "req", prefix + "tok", prefix + "inflight");
+    List<String> args = List.of(
+        Long.toString(LimitRequest.orZero(request.limits().requestsPerMinute())),
+        Long.toString(LimitRequest.orZero(request.limits().tokensPerMinute())),
+        Long.toString(request.tokenCost()),
+        Long.toString(LimitRequest.orZero(request.limits().maxInFlight())),
+        request.requestId(),
+        Long.toString(LEASE_MILLIS),
+        Long.toString(BUCKET_TTL_MILLIS));
+    return eval(ADMIT, keys, args).transform(ar -> {
+      if (ar.succeeded()) {
+        breaker.onSuccess();
+        return Future.succeededFuture(toDecision(ar.result(), request));
+      }
+      return onError("admit", ar.cause(), keys).map(v -> degrade(request));
+    });
+  }
+
+  private RateLimitDecision toDecision(Response r, LimitRequest request) {
+    RateLimitDecision.Denial denial = switch (r.get(1).toInteger()) {
+      case 0 -> RateLimitDecision.Denial.NONE;
+      case 1 -> RateLimitDecision.Denial.REQUESTS;
+      case 2 -> RateLimitDecision.Denial.TOKENS;
+      case 3 -> RateLimitDecision.Denial.CONCURRENCY;
+      default -> RateLimitDecision.Denial.LARGER_THAN_BUCKET;
+    };
+    return new RateLimitDecision(denial, LimitRequest.orZero(request.limits().requestsPerMinute()), r.get(2).toLong(),
+        r.get(3).toLong(), LimitRequest.orZero(request.limits().tokensPerMinute()), r.get(4).toLong(), r.get(5).toLong(),
+        r.get(6).toLong(), false);
+  }
+
+  private RateLimitDecision degrade(LimitRequest request) {
+    degradedDecisions.increment();
+    if (request.onRedisFailure() == RedisFailurePolicy.FAIL_CLOSED) {
+      return new RateLimitDecision(RateLimitDecision.Denial.LIMITER_UNAVAILABLE, 0, 0, 0, 0, 0, 0, 1000, true);
+    }
+    return fallback.decide(request).asDegraded();
+  }
+
+  @Override
+  public Future<Void> settle(LimitRequest admitted, RateLimitDecision admission, long actualTokens) {
+    if (admitted.unlimited()) return Future.succeededFuture();
+    if (admission.degraded()) return fallback.settle(admitted, admission, actualTokens);
+    String prefix = keyPrefix(admitted.tenantId());
+    List<String> keys = List.of(prefix + "tok", prefix + "inflight");
+    List<String> args = List.of(Long.toString(LimitRequest.orZero(admitted.limits().tokensPerMinute())),
+        Long.toString(admitted.tokenCost() - actualTokens), admitted.requestId(), Long.toString(BUCKET_TTL_MILLIS));
+    // A lost settlement only delays capacity: the lease expires and the bucket refills. It is counted, never retried
+    // in a loop that could pile up on a failing Redis.
+    return eval(SETTLE, keys, args).transform(ar -> {
+      if (ar.succeeded()) {
+        breaker.onSuccess();
+        return Future.succeededFuture();
+      }
+      return onError("settle", ar.cause(), keys);
+    });
+  }
+
+  /** Counts the error; for corrupt keys, completes once they are deleted (bounded by the command timeout). */
+  private Future<Void> onError(String op, Throwable cause, List<String> keys) {
+    redisErrors.increment();
+    breaker.onFailure();
+    String message = String.valueOf(cause.getMessage());
+    if (message.startsWith("SLUICE_CORRUPT") || message.startsWith("WRONGTYPE") || message.contains("attempt to")) {
+      corruptKeys.increment();
+      LOG.warn("rate-limit keys were corrupt and are reset (op={})", op);
+      Request del = Request.cmd(Command.DEL);
+      keys.forEach(del::arg);
+      return redis.send(del).timeout(timeoutMillis, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
+    }
+    LOG.debug("redis {} failed: {}", op, cause.toString());
+    return Future.succeededFuture();
+  }
+
+  private Future<Response> eval(Script script, List<String> keys, List<String> args) {
+    return send(script, keys, args, true).timeout(timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  private Future<Response> send(Script script, List<String> keys, List<String> args, boolean bySha) {
+    Request request = Request.cmd(bySha ? Command.EVALSHA : Command.EVAL).arg(bySha ? script.sha() : script.text())
+        .arg(keys.size());
+    keys.forEach(request::arg);
+    args.forEach(request::arg);
+    return redis.send(request).recover(failure -> {
+      // The script cache is empty after a restart, failover or SCRIPT FLUSH: EVAL once, which reloads it.
+      if (bySha && String.valueOf(failure.getMessage()).startsWith("NOSCRIPT")) return send(script, keys, args, false);
+      return Future.failedFuture(failure);
+    });
+  }
+
+  public long redisErrors() {
+    return redisErrors.sum();
+  }
+
+  public long degradedDecisions() {
+    return degradedDecisions.sum();
+  }
+
+  public long corruptKeys() {
+    return corruptKeys.sum();
+  }
+
+  /** A Lua script and its SHA-1, computed locally so EVALSHA needs no round trip to load it first. */
+  private record Script(String text, String sha) {
+    static Script load(String name) {
+      try (InputStream in = RedisRateLimiter.class.getResourceAsStream(name)) {
+        if (in == null) throw new IllegalStateException("missing script " + name);
+        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        byte[] sha = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
+        return new Script(text, HexFormat.of().formatHex(sha));
+      } catch (IOException | NoSuchAlgorithmException e) {
+        throw new IllegalStateException("cannot load script " + name, e);
+      }
+    }
+  }
+}

@@ -1,0 +1,169 @@
+package dev.sluice.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.config.RedisConfig;
+import dev.sluice.config.RedisFailurePolicy;
+import dev.sluice.config.TenantLimits;
+import dev.sluice.redis.RedisBreaker;
+import dev.sluice.redis.RedisConnections;
+import dev.sluice.testing.RedisServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The Redis limiter against a real redis-server: exact across instances, NOSCRIPT, corrupt keys, outages. */
+class RedisRateLimiterTest {
+  static RedisServer redisServer;
+  final AtomicLong clock = new AtomicLong(1_000_000);
+  final List<Vertx> vertxes = new ArrayList<>();
+
+  @BeforeAll
+  static void startRedis() throws Exception {
+    redisServer = RedisServer.start();
+  }
+
+  @AfterAll
+  static void stopRedis() throws Exception {
+    redisServer.close();
+  }
+
+  @BeforeEach
+  void flush() throws Exception {
+    redisServer.flushAll();
+  }
+
+  @AfterEach
+  void close() {
+    vertxes.forEach(v -> v.close().await());
+  }
+
+  RedisRateLimiter limiter(int replicas) {
+    Vertx vertx = Vertx.vertx();
+    vertxes.add(vertx);
+    RedisConfig config = new RedisConfig(redisServer.url(), null, replicas);
+    return new RedisRateLimiter(RedisConnections.create(vertx, config, 8), 2000,
+        new RedisBreaker(3, 5000, clock::get), new LocalRateLimiter(clock::get, replicas));
+  }
+
+  static LimitRequest request(String tenant, int id, Integer rpm, Integer tpm, Integer inFlight, long cost) {
+    return request(tenant, id, rpm, tpm, inFlight, cost, RedisFailurePolicy.FAIL_OPEN);
+  }
+
+  static LimitRequest request(String tenant, int id, Integer rpm, Integer tpm, Integer inFlight, long cost, RedisFailurePolicy policy) {
+    return new LimitRequest(tenant, "req-" + id, new TenantLimits(rpm, tpm, inFlight), cost, policy);
+  }
+
+  static long admittedOf(List<Future<RateLimitDecision>> decisions) {
+    return Future.all(decisions).await().list().stream().filter(d -> ((RateLimitDecision) d).allowed()).count();
+  }
+
+  @Test
+  void twoInstancesSharingRedisAdmitExactlyTheLimit() {
+    RedisRateLimiter a = limiter(2);
+    RedisRateLimiter b = limiter(2);
+    List<Future<RateLimitDecision>> decisions = new ArrayList<>();
+    for (int i = 0; i < 50; i++) decisions.add((i % 2 == 0 ? a : b).admit(request("acme", i, 20, null, null, 1)));
+    assertThat(admittedOf(decisions)).isEqualTo(20);
+    assertThat(a.degradedDecisions() + b.degradedDecisions()).isZero();
+  }
+
+  @Test
+  void tokenLimitIsExactAcrossInstances() {
+    RedisRateLimiter a = limiter(1);
+    RedisRateLimiter b = limiter(1);
+    List<Future<RateLimitDecision>> decisions = new ArrayList<>();
+    for (int i = 0; i < 50; i++) decisions.add((i % 2 == 0 ? a : b).admit(request("acme", i, null, 1000, null, 100)));
+    assertThat(admittedOf(decisions)).isEqualTo(10);
+  }
+
+  @Test
+  void settlementRefundsUnusedTokensAndFreesTheSlot() {
+    RedisRateLimiter limiter = limiter(1);
+    LimitRequest big = request("acme", 1, null, 1000, 1, 1000);
+    RateLimitDecision admitted = limiter.admit(big).await();
+    assertThat(admitted.allowed()).as(admitted.toString()).isTrue();
+    assertThat(limiter.admit(request("acme", 2, null, 1000, 1, 1)).await().denial())
+        .isEqualTo(RateLimitDecision.Denial.CONCURRENCY);
+    limiter.settle(big, admitted, 100).await();
+    RateLimitDecision next = limiter.admit(request("acme", 3, null, 1000, 1, 800)).await();
+    assertThat(next.allowed()).isTrue();
+    // 900 refunded, 800 taken: 100 left plus whatever refilled meanwhile (1000/min ≈ 17/s); without the refund
+    // the 800-token request could not have passed at all.
+    assertThat(next.tokensRemaining()).isBetween(100L, 199L);
+  }
+
+  @Test
+  void deniedRequestReportsRetryAfterAndReset() {
+    RedisRateLimiter limiter = limiter(1);
+    for (int i = 0; i < 10; i++) assertThat(limiter.admit(request("acme", i, 10, null, null, 1)).await().allowed()).isTrue();
+    RateLimitDecision denied = limiter.admit(request("acme", 10, 10, null, null, 1)).await();
+    assertThat(denied.denial()).isEqualTo(RateLimitDecision.Denial.REQUESTS);
+    assertThat(denied.retryAfterMillis()).isBetween(1L, 6000L);
+    assertThat(denied.requestsResetMillis()).isBetween(54_000L, 60_000L);
+  }
+
+  @Test
+  void keysAreHashTaggedPerTenantAndExpire() throws Exception {
+    RedisRateLimiter limiter = limiter(1);
+    limiter.admit(request("acme", 1, 10, 1000, 5, 10)).await();
+    for (String suffix : List.of("req", "tok", "inflight")) {
+      String ttl = redisServer.command("PTTL", "sluice:rl:{t:acme}:" + suffix);
+      assertThat(Long.parseLong(ttl.trim().substring(1))).as(suffix).isPositive();
+    }
+  }
+
+  @Test
+  void scriptCacheFlushIsTransparent() throws Exception {
+    RedisRateLimiter limiter = limiter(1);
+    assertThat(limiter.admit(request("acme", 1, 10, null, null, 1)).await().allowed()).isTrue();
+    redisServer.command("SCRIPT", "FLUSH");
+    RateLimitDecision after = limiter.admit(request("acme", 2, 10, null, null, 1)).await();
+    assertThat(after.allowed()).isTrue();
+    assertThat(after.degraded()).isFalse();
+    assertThat(after.requestsRemaining()).isEqualTo(8);
+  }
+
+  @Test
+  void corruptBucketIsALimiterErrorThatGetsRepaired() throws Exception {
+    RedisRateLimiter limiter = limiter(1);
+    redisServer.command("SET", "sluice:rl:{t:acme}:req", "garbage");
+    RateLimitDecision first = limiter.admit(request("acme", 1, 10, null, null, 1)).await();
+    assertThat(first.degraded()).isTrue();
+    assertThat(limiter.corruptKeys()).isEqualTo(1);
+    redisServer.command("HSET", "sluice:rl:{t:acme}:tok", "tokens", "NaNx", "ts", "oops");
+    RateLimitDecision second = limiter.admit(request("acme", 2, 10, 100, null, 1)).await();
+    assertThat(second.degraded()).isTrue();
+    assertThat(limiter.corruptKeys()).isEqualTo(2);
+    RateLimitDecision repaired = limiter.admit(request("acme", 3, 10, 100, null, 1)).await();
+    assertThat(repaired.degraded()).as(repaired.toString()).isFalse();
+    assertThat(repaired.allowed()).isTrue();
+  }
+
+  @Test
+  void redisOutageFailsOpenToTheLocalShareOrClosedPerTenant() throws Exception {
+    RedisRateLimiter limiter = limiter(4);
+    redisServer.stop();
+    try {
+      int admitted = 0;
+      for (int i = 0; i < 20; i++) if (limiter.admit(request("acme", i, 20, null, null, 1)).await().allowed()) admitted++;
+      assertThat(admitted).as("fail-open share = 20 / 4 replicas").isEqualTo(5);
+      assertThat(limiter.admit(request("strict", 1, 20, null, null, 1, RedisFailurePolicy.FAIL_CLOSED)).await().denial())
+          .isEqualTo(RateLimitDecision.Denial.LIMITER_UNAVAILABLE);
+      assertThat(limiter.redisErrors()).as("breaker stops paying the timeout after 3 errors").isEqualTo(3);
+    } finally {
+      redisServer.restart();
+    }
+    clock.addAndGet(5001);
+    RateLimitDecision back = limiter.admit(request("acme", 100, 20, null, null, 1)).await();
+    assertThat(back.degraded()).isFalse();
+    assertThat(back.allowed()).isTrue();
+  }
+}

@@ -1,0 +1,105 @@
+package dev.sluice.testing;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A private {@code redis-server} on a free loopback port (never the machine's 6379), started per test class.
+ * Tests may stop, pause or flush it. Readiness is taken from the server's own log line, not from sleeping.
+ */
+public final class RedisServer implements AutoCloseable {
+  private final int port;
+  private Process process;
+
+  private RedisServer(int port) {
+    this.port = port;
+  }
+
+  public static RedisServer start() throws Exception {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    RedisServer server = new RedisServer(port);
+    server.launch();
+    return server;
+  }
+
+  private void launch() throws Exception {
+    process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "notice")
+        .redirectErrorStream(true).start();
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = out.readLine()) != null) {
+          if (line.contains("Ready to accept connections")) ready.complete(null);
+        }
+        ready.completeExceptionally(new IllegalStateException("redis-server exited before it was ready"));
+      } catch (IOException e) {
+        ready.completeExceptionally(e);
+      }
+    }, "redis-server-log-" + port);
+    reader.setDaemon(true);
+    reader.start();
+    ready.get(20, TimeUnit.SECONDS);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String url() {
+    return "redis://127.0.0.1:" + port;
+  }
+
+  /** Sends one command over a fresh connection and returns the raw RESP reply (first line and payload). */
+  public String command(String... args) throws IOException {
+    try (Socket socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(5000);
+      OutputStream out = socket.getOutputStream();
+      StringBuilder resp = new StringBuilder("*").append(args.length).append("\r\n");
+      for (String arg : args) {
+        byte[] bytes = arg.getBytes(StandardCharsets.UTF_8);
+        resp.append('$').append(bytes.length).append("\r\n").append(arg).append("\r\n");
+      }
+      out.write(resp.toString().getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      InputStream in = socket.getInputStream();
+      byte[] buffer = new byte[8192];
+      int n = in.read(buffer);
+      return n <= 0 ? "" : new String(buffer, 0, n, StandardCharsets.UTF_8);
+    }
+  }
+
+  public void flushAll() throws IOException {
+    command("FLUSHALL");
+  }
+
+  /** Stops the server (for outage tests); {@link #restart()} brings it back on the same port, empty. */
+  public void stop() throws Exception {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+    }
+  }
+
+  public void restart() throws Exception {
+    stop();
+    launch();
+  }
+
+  @Override
+  public void close() throws Exception {
+    stop();
+  }
+}
