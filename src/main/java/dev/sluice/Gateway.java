@@ -50,14 +50,17 @@ public final class Gateway {
     } catch (IllegalStateException alreadyRegistered) {
       // another gateway in this Vertx (tests) registered it first
     }
-    GatewayVerticle first = gateway.verticle(instances, requestedPort);
+    // Vert.x shares one listening socket between instances only for the same fixed port or the same negative port
+    // (its "shared random port"); with port 0 every instance would bind its own socket and the rest would collide.
+    int bindPort = requestedPort == 0 && instances > 1 ? -1 : requestedPort;
+    GatewayVerticle first = gateway.verticle(instances, bindPort);
     return AccessLog.subscribe(vertx)
         .compose(c -> vertx.deployVerticle(first, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)))
         .compose(id -> {
           gateway.firstDeployment = id;
           gateway.port = first.actualPort();
           if (instances == 1) return Future.succeededFuture(gateway);
-          return vertx.deployVerticle(() -> gateway.verticle(instances, gateway.port),
+          return vertx.deployVerticle(() -> gateway.verticle(instances, bindPort),
                   new DeploymentOptions().setInstances(instances - 1))
               .map(rest -> {
                 gateway.restDeployment = rest;
