@@ -147,6 +147,58 @@ public final class FakeUpstream implements AutoCloseable {
       };
     }
 
+    /**
+     * Answers with one function call: a {@code tool_calls} completion, or when streamed a role chunk, a chunk that
+     * opens the call (id, name, empty arguments), the arguments in pieces of {@code argumentPiece} characters, a
+     * {@code tool_calls} finish chunk, the usage chunk when asked and {@code [DONE]}.
+     */
+    public static Script toolCall(String callId, String name, String arguments, int argumentPiece) {
+      return ex -> {
+        String model = ex.model();
+        if (!Boolean.TRUE.equals(ex.body.getValue("stream"))) {
+          JsonObject call = new JsonObject().put("id", callId).put("type", "function")
+              .put("function", new JsonObject().put("name", name).put("arguments", arguments));
+          JsonObject body = completion(model, null, "tool_calls");
+          body.getJsonArray("choices").getJsonObject(0).getJsonObject("message")
+              .put("tool_calls", new JsonArray().add(call));
+          json(200, body).play(ex);
+          return;
+        }
+        List<String> out = new ArrayList<>();
+        out.add(data(chunk(model, new JsonObject().put("role", "assistant").putNull("content"), null)));
+        JsonObject open = new JsonObject().put("index", 0).put("id", callId).put("type", "function")
+            .put("function", new JsonObject().put("name", name).put("arguments", ""));
+        out.add(data(chunk(model, new JsonObject().put("tool_calls", new JsonArray().add(open)), null)));
+        for (int i = 0; i < arguments.length(); i += argumentPiece) {
+          JsonObject part = new JsonObject().put("index", 0).put("function", new JsonObject()
+              .put("arguments", arguments.substring(i, Math.min(arguments.length(), i + argumentPiece))));
+          out.add(data(chunk(model, new JsonObject().put("tool_calls", new JsonArray().add(part)), null)));
+        }
+        out.add(data(chunk(model, new JsonObject(), "tool_calls")));
+        JsonObject options = ex.body.getJsonObject("stream_options");
+        if (options != null && Boolean.TRUE.equals(options.getValue("include_usage"))) {
+          out.add(data(new JsonObject().put("id", "chatcmpl-fake").put("object", "chat.completion.chunk").put("created", 1)
+              .put("model", model).put("choices", new JsonArray()).put("usage", usage(7, 5))));
+        }
+        out.add("data: [DONE]\n\n");
+        frames(out, 0, true).play(ex);
+      };
+    }
+
+    /** An embeddings list with the given vectors as float arrays, whatever {@code encoding_format} was asked. */
+    public static Script floatEmbeddings(List<float[]> vectors) {
+      return ex -> {
+        JsonArray data = new JsonArray();
+        for (int i = 0; i < vectors.size(); i++) {
+          JsonArray floats = new JsonArray();
+          for (float f : vectors.get(i)) floats.add((double) f);
+          data.add(new JsonObject().put("object", "embedding").put("index", i).put("embedding", floats));
+        }
+        json(200, new JsonObject().put("object", "list").put("data", data).put("model", ex.model())
+            .put("usage", new JsonObject().put("prompt_tokens", 3).put("total_tokens", 3))).play(ex);
+      };
+    }
+
     public static Script hang() {
       return ex -> { };
     }
@@ -216,7 +268,7 @@ public final class FakeUpstream implements AutoCloseable {
           .put("model", model).put("choices", new JsonArray().add(new JsonObject().put("index", 0)
               .put("message", new JsonObject().put("role", "assistant").put("content", content).putNull("refusal"))
               .putNull("logprobs").put("finish_reason", finishReason)))
-          .put("usage", usage(7, words(content).size()));
+          .put("usage", usage(7, content == null ? 1 : words(content).size()));
     }
 
     public static JsonObject usage(int prompt, int completion) {
