@@ -1,18 +1,13 @@
 package dev.sluice.ratelimit;
 
 import dev.sluice.config.RedisFailurePolicy;
+import dev.sluice.redis.LuaScript;
 import dev.sluice.redis.RedisBreaker;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -35,8 +30,8 @@ public final class RedisRateLimiter implements RateLimiter {
   static final long LEASE_MILLIS = 15 * 60_000;
   static final long BUCKET_TTL_MILLIS = 2 * 60_000;
 
-  private static final Script ADMIT = Script.load("admit.lua");
-  private static final Script SETTLE = Script.load("settle.lua");
+  private static final LuaScript ADMIT = LuaScript.load(RedisRateLimiter.class, "admit.lua");
+  private static final LuaScript SETTLE = LuaScript.load(RedisRateLimiter.class, "settle.lua");
 
   private final Redis redis;
   private final long timeoutMillis;
@@ -124,8 +119,7 @@ public final class RedisRateLimiter implements RateLimiter {
   private Future<Void> onError(String op, Throwable cause, List<String> keys) {
     redisErrors.increment();
     breaker.onFailure();
-    String message = String.valueOf(cause.getMessage());
-    if (message.startsWith("SLUICE_CORRUPT") || message.startsWith("WRONGTYPE") || message.contains("attempt to")) {
+    if (LuaScript.isCorruption(cause)) {
       corruptKeys.increment();
       LOG.warn("rate-limit keys were corrupt and are reset (op={})", op);
       Request del = Request.cmd(Command.DEL);
@@ -136,20 +130,8 @@ public final class RedisRateLimiter implements RateLimiter {
     return Future.succeededFuture();
   }
 
-  private Future<Response> eval(Script script, List<String> keys, List<String> args) {
-    return send(script, keys, args, true).timeout(timeoutMillis, TimeUnit.MILLISECONDS);
-  }
-
-  private Future<Response> send(Script script, List<String> keys, List<String> args, boolean bySha) {
-    Request request = Request.cmd(bySha ? Command.EVALSHA : Command.EVAL).arg(bySha ? script.sha() : script.text())
-        .arg(keys.size());
-    keys.forEach(request::arg);
-    args.forEach(request::arg);
-    return redis.send(request).recover(failure -> {
-      // The script cache is empty after a restart, failover or SCRIPT FLUSH: EVAL once, which reloads it.
-      if (bySha && String.valueOf(failure.getMessage()).startsWith("NOSCRIPT")) return send(script, keys, args, false);
-      return Future.failedFuture(failure);
-    });
+  private Future<Response> eval(LuaScript script, List<String> keys, List<String> args) {
+    return script.run(redis, keys, args, timeoutMillis);
   }
 
   public long redisErrors() {
@@ -164,17 +146,4 @@ public final class RedisRateLimiter implements RateLimiter {
     return corruptKeys.sum();
   }
 
-  /** A Lua script and its SHA-1, computed locally so EVALSHA needs no round trip to load it first. */
-  private record Script(String text, String sha) {
-    static Script load(String name) {
-      try (InputStream in = RedisRateLimiter.class.getResourceAsStream(name)) {
-        if (in == null) throw new IllegalStateException("missing script " + name);
-        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        byte[] sha = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
-        return new Script(text, HexFormat.of().formatHex(sha));
-      } catch (IOException | NoSuchAlgorithmException e) {
-        throw new IllegalStateException("cannot load script " + name, e);
-      }
-    }
-  }
 }

@@ -1,0 +1,120 @@
+package dev.sluice.ratelimit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.sluice.config.BudgetConfig;
+import dev.sluice.config.RedisConfig;
+import dev.sluice.config.RedisFailurePolicy;
+import dev.sluice.redis.RedisBreaker;
+import dev.sluice.redis.RedisConnections;
+import dev.sluice.testing.RedisServer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Budgets cannot be overspent by concurrent requests, in memory or across instances sharing Redis. */
+class BudgetGuardTest {
+  static RedisServer redisServer;
+  static final LocalDate DAY = LocalDate.of(2026, 11, 27);
+  final List<Vertx> vertxes = new ArrayList<>();
+
+  @BeforeAll
+  static void startRedis() throws Exception {
+    redisServer = RedisServer.start();
+  }
+
+  @AfterAll
+  static void stopRedis() throws Exception {
+    redisServer.close();
+  }
+
+  @BeforeEach
+  void flush() throws Exception {
+    redisServer.flushAll();
+  }
+
+  @AfterEach
+  void close() {
+    vertxes.forEach(v -> v.close().await());
+  }
+
+  RedisBudgetGuard guard() {
+    Vertx vertx = Vertx.vertx();
+    vertxes.add(vertx);
+    return new RedisBudgetGuard(RedisConnections.create(vertx, new RedisConfig(redisServer.url(), null, null), 8), 2000,
+        new RedisBreaker(3, 5000, System::currentTimeMillis), new LocalBudgetGuard(1));
+  }
+
+  static BudgetRequest request(int id, Double daily, Double monthly, double estimate) {
+    return new BudgetRequest("acme", "req-" + id, new BudgetConfig(daily, monthly), estimate, DAY, RedisFailurePolicy.FAIL_OPEN);
+  }
+
+  @Test
+  void twoInstancesCannotOverspendTheDailyCap() {
+    RedisBudgetGuard a = guard();
+    RedisBudgetGuard b = guard();
+    List<Future<BudgetDecision>> decisions = new ArrayList<>();
+    for (int i = 0; i < 50; i++) decisions.add((i % 2 == 0 ? a : b).reserve(request(i, 2.0, null, 0.10)));
+    long admitted = Future.all(decisions).await().list().stream().filter(d -> ((BudgetDecision) d).allowed()).count();
+    assertThat(admitted).isEqualTo(20);
+  }
+
+  @Test
+  void settlementReplacesTheEstimateWithTheActualCost() {
+    RedisBudgetGuard guard = guard();
+    BudgetRequest first = request(1, 1.0, 5.0, 0.60);
+    BudgetDecision admitted = guard.reserve(first).await();
+    assertThat(admitted.remainingUsd()).isCloseTo(0.40, within(1e-9));
+    assertThat(guard.reserve(request(2, 1.0, 5.0, 0.60)).await().allowed()).isFalse();
+    guard.settle(first, admitted, 0.05).await();
+    BudgetDecision second = guard.reserve(request(3, 1.0, 5.0, 0.60)).await();
+    assertThat(second.allowed()).isTrue();
+    assertThat(second.remainingUsd()).isCloseTo(0.35, within(1e-9));
+  }
+
+  @Test
+  void monthlyCapAppliesToo() {
+    RedisBudgetGuard guard = guard();
+    assertThat(guard.reserve(request(1, null, 0.5, 0.4)).await().allowed()).isTrue();
+    assertThat(guard.reserve(request(2, null, 0.5, 0.2)).await().allowed()).isFalse();
+  }
+
+  @Test
+  void inMemoryGuardIsExactUnderConcurrency() throws Exception {
+    LocalBudgetGuard guard = new LocalBudgetGuard(1);
+    List<Thread> threads = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicInteger admitted = new java.util.concurrent.atomic.AtomicInteger();
+    for (int t = 0; t < 8; t++) {
+      int base = t * 100;
+      Thread thread = new Thread(() -> {
+        for (int i = 0; i < 100; i++) if (guard.decide(request(base + i, 1.0, 1.5, 0.01)).allowed()) admitted.incrementAndGet();
+      });
+      threads.add(thread);
+      thread.start();
+    }
+    for (Thread thread : threads) thread.join();
+    assertThat(admitted.get()).isEqualTo(100);
+    assertThat(guard.spentToday("acme", DAY)).isCloseTo(1.0, within(1e-9));
+  }
+
+  @Test
+  void redisOutageFollowsTheTenantPolicy() throws Exception {
+    RedisBudgetGuard guard = guard();
+    redisServer.stop();
+    try {
+      assertThat(guard.reserve(request(1, 1.0, null, 0.1)).await().degraded()).isTrue();
+      BudgetRequest strict = new BudgetRequest("strict", "r", new BudgetConfig(1.0, null), 0.1, DAY, RedisFailurePolicy.FAIL_CLOSED);
+      assertThat(guard.reserve(strict).await().unavailable()).isTrue();
+    } finally {
+      redisServer.restart();
+    }
+  }
+}

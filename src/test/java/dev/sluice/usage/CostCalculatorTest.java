@@ -1,0 +1,24 @@
+package dev.sluice.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.sluice.config.Pricing;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CostCalculatorTest {
+  final CostCalculator calculator = new CostCalculator(Map.of("gpt-4o-mini", new Pricing(0.15, 0.075, null, 0.60)));
+
+  @Test
+  void chargesUncachedCachedAndOutputTokensAtTheirRates() {
+    // 1000 prompt (400 cached) + 500 output: 600*0.15 + 400*0.075 + 500*0.60 = 90 + 30 + 300 = 420 per 1M → 0.00042
+    assertThat(calculator.cost("gpt-4o-mini", 1000, 400, 0, 500)).isCloseTo(0.00042, within(1e-12));
+  }
+
+  @Test
+  void unknownModelCostsNothing() {
+    assertThat(calculator.cost("mystery", 1000, 0, 0, 1000)).isZero();
+    assertThat(calculator.knows("mystery")).isFalse();
+  }
+}

@@ -1,0 +1,44 @@
+package dev.sluice.usage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.Test;
+
+/** Matches OpenAI's published counts for the cookbook's example conversation. */
+class TokenCounterTest {
+  static final TokenCounter COUNTER = new TokenCounter();
+
+  static JsonArray cookbookMessages() {
+    return new JsonArray()
+        .add(new JsonObject().put("role", "system").put("content",
+            "You are a helpful, pattern-following assistant that translates corporate jargon into plain English."))
+        .add(new JsonObject().put("role", "system").put("name", "example_user").put("content",
+            "New synergies will help drive top-line growth."))
+        .add(new JsonObject().put("role", "system").put("name", "example_assistant").put("content",
+            "Things working well together will increase revenue."))
+        .add(new JsonObject().put("role", "system").put("name", "example_user").put("content",
+            "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage."))
+        .add(new JsonObject().put("role", "system").put("name", "example_assistant").put("content",
+            "Let's talk later when we're less busy about how to do better."))
+        .add(new JsonObject().put("role", "user").put("content",
+            "This late pivot means we don't have time to boil the ocean for the client deliverable."));
+  }
+
+  @Test
+  void cookbookExampleIs129TokensForGpt4() {
+    assertThat(COUNTER.countMessages(cookbookMessages(), "gpt-4")).isEqualTo(129);
+  }
+
+  @Test
+  void cookbookExampleIs124TokensForGpt4o() {
+    assertThat(COUNTER.countMessages(cookbookMessages(), "gpt-4o")).isEqualTo(124);
+    assertThat(COUNTER.countMessages(cookbookMessages(), "gpt-4.1-mini")).as("o200k, not jtokkit's stale cl100k").isEqualTo(124);
+  }
+
+  @Test
+  void specialTokensInUserTextAreCountedAsText() {
+    assertThat(COUNTER.countText("<|endoftext|>", "gpt-4o")).isPositive();
+  }
+}
