@@ -1,19 +1,23 @@
 package dev.sluice.ratelimit;
 
+import dev.sluice.config.TenantLimits;
+import io.vertx.core.Future;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
-import io.vertx.core.Future;
 
 /**
  * In-memory limiter for one process: exact across all event loops (one lock-free compare-and-set per decision on
- * an immutable per-tenant state). Also the fail-open fallback of the Redis limiter, with limits divided by the
- * expected number of replicas.
+ * an immutable per-tenant state). Also the fail-open fallback of the Redis limiter, with every limit divided by the
+ * expected number of replicas. Same arithmetic as {@code admit.lua}.
  */
 public final class LocalRateLimiter implements RateLimiter {
   static final double WINDOW_MS = 60_000.0;
 
   private record State(double requests, double tokens, long atMillis, int inFlight) {}
+
+  /** Rates per minute and capacities after the replica share; 0 = unlimited. */
+  private record Shape(long requestRate, long requestCap, long tokenRate, long tokenCap, long maxInFlight) {}
 
   private final ConcurrentHashMap<String, AtomicReference<State>> tenants = new ConcurrentHashMap<>();
   private final LongSupplier clock;
@@ -28,8 +32,14 @@ public final class LocalRateLimiter implements RateLimiter {
     this.divisor = Math.max(1, divisor);
   }
 
-  private long share(Integer limit) {
-    return limit == null ? 0 : Math.max(1, limit / divisor);
+  private long share(long limit) {
+    return limit <= 0 ? 0 : Math.max(1, limit / divisor);
+  }
+
+  private Shape shape(TenantLimits limits) {
+    return new Shape(share(LimitRequest.orZero(limits.requestsPerMinute())), share(limits.requestCapacity()),
+        share(LimitRequest.orZero(limits.tokensPerMinute())), share(limits.tokenCapacity()),
+        share(LimitRequest.orZero(limits.maxInFlight())));
   }
 
   @Override
@@ -39,57 +49,56 @@ public final class LocalRateLimiter implements RateLimiter {
 
   RateLimitDecision decide(LimitRequest request) {
     if (request.unlimited()) return RateLimitDecision.UNLIMITED;
-    long rpm = share(request.limits().requestsPerMinute());
-    long tpm = share(request.limits().tokensPerMinute());
-    long maxInFlight = share(request.limits().maxInFlight());
+    Shape s = shape(request.limits());
     long cost = request.tokenCost();
-    AtomicReference<State> ref = tenants.computeIfAbsent(key(request), k -> new AtomicReference<>(new State(rpm, tpm, clock.getAsLong(), 0)));
+    AtomicReference<State> ref = state(request.tenantId(), s);
     while (true) {
       State old = ref.get();
       long now = Math.max(old.atMillis(), clock.getAsLong());
-      double req = refill(old.requests(), rpm, now - old.atMillis());
-      double tok = refill(old.tokens(), tpm, now - old.atMillis());
+      long elapsed = now - old.atMillis();
+      double req = refill(old.requests(), s.requestRate(), s.requestCap(), elapsed);
+      double tok = refill(old.tokens(), s.tokenRate(), s.tokenCap(), elapsed);
       RateLimitDecision.Denial denial = RateLimitDecision.Denial.NONE;
       long retry = 0;
-      if (maxInFlight > 0 && old.inFlight() >= maxInFlight) {
+      if (s.maxInFlight() > 0 && old.inFlight() >= s.maxInFlight()) {
         denial = RateLimitDecision.Denial.CONCURRENCY;
         retry = 1000;
-      } else if (rpm > 0 && req < 1) {
+      } else if (s.requestRate() > 0 && req < 1) {
         denial = RateLimitDecision.Denial.REQUESTS;
-        retry = (long) Math.ceil((1 - req) * WINDOW_MS / rpm);
-      } else if (tpm > 0 && cost > tpm) {
+        retry = (long) Math.ceil((1 - req) * WINDOW_MS / s.requestRate());
+      } else if (s.tokenRate() > 0 && cost > s.tokenCap()) {
         denial = RateLimitDecision.Denial.LARGER_THAN_BUCKET;
-      } else if (tpm > 0 && tok < cost) {
+      } else if (s.tokenRate() > 0 && tok < cost) {
         denial = RateLimitDecision.Denial.TOKENS;
-        retry = (long) Math.ceil((cost - tok) * WINDOW_MS / tpm);
+        retry = (long) Math.ceil((cost - tok) * WINDOW_MS / s.tokenRate());
       }
       boolean allowed = denial == RateLimitDecision.Denial.NONE;
       if (allowed) {
-        req = rpm > 0 ? req - 1 : req;
-        tok = tpm > 0 ? tok - cost : tok;
+        if (s.requestRate() > 0) req -= 1;
+        if (s.tokenRate() > 0) tok -= cost;
       }
-      State next = allowed ? new State(req, tok, now, old.inFlight() + (maxInFlight > 0 ? 1 : 0)) : old;
-      if (!allowed || ref.compareAndSet(old, next)) {
-        return new RateLimitDecision(denial, rpm, (long) Math.max(0, Math.floor(req)), resetMillis(req, rpm), tpm,
-            (long) Math.max(0, Math.floor(tok)), resetMillis(tok, tpm), retry, false);
+      if (!allowed || ref.compareAndSet(old, new State(req, tok, now, old.inFlight() + (s.maxInFlight() > 0 ? 1 : 0)))) {
+        return new RateLimitDecision(denial, s.requestCap(), floor(req), resetMillis(req, s.requestRate(), s.requestCap()),
+            s.tokenCap(), floor(tok), resetMillis(tok, s.tokenRate(), s.tokenCap()), retry, false);
       }
     }
   }
 
   @Override
   public Future<Void> settle(LimitRequest admitted, RateLimitDecision admission, long actualTokens) {
-    if (admitted.unlimited()) return Future.succeededFuture();
-    AtomicReference<State> ref = tenants.get(key(admitted));
+    if (admitted.unlimited() || !admission.allowed()) return Future.succeededFuture();
+    AtomicReference<State> ref = tenants.get(admitted.tenantId());
     if (ref == null) return Future.succeededFuture();
-    long tpm = share(admitted.limits().tokensPerMinute());
-    boolean slot = admitted.limits().maxInFlight() != null;
+    Shape s = shape(admitted.limits());
     long delta = admitted.tokenCost() - actualTokens;
     while (true) {
       State old = ref.get();
       long now = Math.max(old.atMillis(), clock.getAsLong());
-      double tok = tpm > 0 ? Math.min(tpm, refill(old.tokens(), tpm, now - old.atMillis()) + delta) : old.tokens();
-      double req = refill(old.requests(), share(admitted.limits().requestsPerMinute()), now - old.atMillis());
-      State next = new State(req, tok, now, Math.max(0, old.inFlight() - (slot ? 1 : 0)));
+      long elapsed = now - old.atMillis();
+      double tok = s.tokenRate() > 0
+          ? Math.min(s.tokenCap(), refill(old.tokens(), s.tokenRate(), s.tokenCap(), elapsed) + delta) : old.tokens();
+      double req = refill(old.requests(), s.requestRate(), s.requestCap(), elapsed);
+      State next = new State(req, tok, now, Math.max(0, old.inFlight() - (s.maxInFlight() > 0 ? 1 : 0)));
       if (ref.compareAndSet(old, next)) return Future.succeededFuture();
     }
   }
@@ -100,17 +109,21 @@ public final class LocalRateLimiter implements RateLimiter {
     return ref == null ? 0 : ref.get().inFlight();
   }
 
-  private static String key(LimitRequest request) {
-    return request.tenantId();
+  private AtomicReference<State> state(String tenantId, Shape s) {
+    return tenants.computeIfAbsent(tenantId, k -> new AtomicReference<>(new State(s.requestCap(), s.tokenCap(), clock.getAsLong(), 0)));
   }
 
-  private static double refill(double level, long limit, long elapsedMillis) {
-    if (limit <= 0) return 0;
-    return Math.min(limit, level + Math.max(0, elapsedMillis) * limit / WINDOW_MS);
+  private static long floor(double level) {
+    return (long) Math.max(0, Math.floor(level));
   }
 
-  static long resetMillis(double level, long limit) {
-    if (limit <= 0) return 0;
-    return (long) Math.ceil(Math.max(0, limit - level) * WINDOW_MS / limit);
+  private static double refill(double level, long ratePerMinute, long cap, long elapsedMillis) {
+    if (ratePerMinute <= 0) return 0;
+    return Math.min(cap, level + Math.max(0, elapsedMillis) * ratePerMinute / WINDOW_MS);
+  }
+
+  static long resetMillis(double level, long ratePerMinute, long cap) {
+    if (ratePerMinute <= 0) return 0;
+    return (long) Math.ceil(Math.max(0, cap - level) * WINDOW_MS / ratePerMinute);
   }
 }

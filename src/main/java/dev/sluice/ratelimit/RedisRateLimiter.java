@@ -65,7 +65,9 @@ public final class RedisRateLimiter implements RateLimiter {
         Long.toString(LimitRequest.orZero(request.limits().maxInFlight())),
         request.requestId(),
         Long.toString(LEASE_MILLIS),
-        Long.toString(BUCKET_TTL_MILLIS));
+        Long.toString(BUCKET_TTL_MILLIS),
+        Long.toString(request.limits().requestCapacity()),
+        Long.toString(request.limits().tokenCapacity()));
     return eval(ADMIT, keys, args).transform(ar -> {
       if (ar.succeeded()) {
         breaker.onSuccess();
@@ -83,9 +85,8 @@ public final class RedisRateLimiter implements RateLimiter {
       case 3 -> RateLimitDecision.Denial.CONCURRENCY;
       default -> RateLimitDecision.Denial.LARGER_THAN_BUCKET;
     };
-    return new RateLimitDecision(denial, LimitRequest.orZero(request.limits().requestsPerMinute()), r.get(2).toLong(),
-        r.get(3).toLong(), LimitRequest.orZero(request.limits().tokensPerMinute()), r.get(4).toLong(), r.get(5).toLong(),
-        r.get(6).toLong(), false);
+    return new RateLimitDecision(denial, request.limits().requestCapacity(), r.get(2).toLong(), r.get(3).toLong(),
+        request.limits().tokenCapacity(), r.get(4).toLong(), r.get(5).toLong(), r.get(6).toLong(), false);
   }
 
   private RateLimitDecision degrade(LimitRequest request) {
@@ -103,7 +104,8 @@ public final class RedisRateLimiter implements RateLimiter {
     String prefix = keyPrefix(admitted.tenantId());
     List<String> keys = List.of(prefix + "tok", prefix + "inflight");
     List<String> args = List.of(Long.toString(LimitRequest.orZero(admitted.limits().tokensPerMinute())),
-        Long.toString(admitted.tokenCost() - actualTokens), admitted.requestId(), Long.toString(BUCKET_TTL_MILLIS));
+        Long.toString(admitted.tokenCost() - actualTokens), admitted.requestId(), Long.toString(BUCKET_TTL_MILLIS),
+        Long.toString(admitted.limits().tokenCapacity()));
     // A lost settlement only delays capacity: the lease expires and the bucket refills. It is counted, never retried
     // in a loop that could pile up on a failing Redis.
     return eval(SETTLE, keys, args).transform(ar -> {

@@ -81,6 +81,18 @@ class LocalRateLimiterTest {
   }
 
   @Test
+  void burstSmallerThanTheRateAdmitsTheBurstThenRefillsAtTheRate() {
+    LimitRequest tenPerTenSeconds = new LimitRequest("burst", "x", new TenantLimits(60, null, null, 10, null), 1,
+        RedisFailurePolicy.FAIL_OPEN);
+    int admitted = 0;
+    for (int i = 0; i < 11; i++) if (limiter.decide(tenPerTenSeconds).allowed()) admitted++;
+    assertThat(admitted).isEqualTo(10);
+    clock.addAndGet(1000);
+    assertThat(limiter.decide(tenPerTenSeconds).allowed()).isTrue();
+    assertThat(limiter.decide(tenPerTenSeconds).allowed()).isFalse();
+  }
+
+  @Test
   void fallbackShareDividesTheLimitByReplicas() {
     LocalRateLimiter share = new LocalRateLimiter(clock::get, 4);
     int admitted = 0;
