@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.deser.std.FromStringDeserializer;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -20,9 +21,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,8 +37,11 @@ import java.util.regex.Pattern;
  */
 public final class ConfigLoader {
   private static final Pattern ENV_REF = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?}");
+  private static final Pattern VALUE_MESSAGE = Pattern.compile("^([^ :]+): .* \\(expected: (.*)\\)$", Pattern.DOTALL);
   private static final Pattern FIELD_MESSAGE = Pattern.compile("^([a-z][a-z0-9-]*): ");
   private static final ObjectMapper YAML = createMapper();
+  /** Fields whose values are never repeated in a message, wherever they came from. */
+  private static final Set<String> SECRET_FIELDS = Set.of("api-key", "key-pepper", "admin-token", "digest", "url");
 
   private ConfigLoader() {}
 
@@ -95,12 +101,16 @@ public final class ConfigLoader {
     if (tree == null || tree.isMissingNode() || tree.isNull()) tree = YAML.createObjectNode();
     if (!tree.isObject()) throw new ConfigException("(document): " + tree.getNodeType() + " (expected: a mapping of sections)");
     List<String> problems = new ArrayList<>();
-    JsonNode substituted = substitute(tree, "", env, problems);
+    Set<String> fromEnv = new HashSet<>();
+    JsonNode substituted = substitute(tree, "", env, problems, fromEnv);
     if (!problems.isEmpty()) throw new ConfigException(problems);
     try {
       return YAML.treeToValue(substituted, SluiceConfig.class);
     } catch (JsonMappingException e) {
-      throw new ConfigException(describe(e));
+      // Cross-reference checks report every problem at once; keep them as separate lines.
+      ConfigException nested = findCause(e, ConfigException.class);
+      if (nested != null) throw nested;
+      throw new ConfigException(withoutEnvValue(describe(e, substituted, fromEnv), fromEnv));
     } catch (JsonProcessingException e) {
       throw new ConfigException("(document): " + e.getOriginalMessage());
     } catch (IllegalArgumentException e) {
@@ -108,12 +118,14 @@ public final class ConfigLoader {
     }
   }
 
-  private static String describe(JsonMappingException e) {
-    ConfigException nested = findCause(e, ConfigException.class);
-    if (nested != null) return nested.getMessage();
+  private static String describe(JsonMappingException e, JsonNode tree, Set<String> fromEnv) {
     String path = path(e.getPath());
     if (e instanceof UnrecognizedPropertyException u) {
       return join(path) + ": unknown key (expected: one of " + u.getKnownPropertyIds() + ")";
+    }
+    if (e instanceof MismatchedInputException m && findCause(e, IllegalArgumentException.class) == null) {
+      // Jackson's own text echoes the raw value and Java type names; say what was found and what was expected.
+      return join(path) + ": " + shown(node(tree, e.getPath()), path, fromEnv) + " (expected: " + expected(m.getTargetType()) + ")";
     }
     IllegalArgumentException cause = findCause(e, IllegalArgumentException.class);
     if (cause != null && cause.getMessage() != null) {
@@ -127,6 +139,47 @@ public final class ConfigLoader {
       return path.isEmpty() ? message : path + "." + message;
     }
     return join(path) + ": " + e.getOriginalMessage().split("\n")[0].replaceAll(" \\(class [^)]*\\)", "");
+  }
+
+  /** {@code path: value (expected: …)} with the value hidden when it was substituted from the environment. */
+  private static String withoutEnvValue(String message, Set<String> fromEnv) {
+    Matcher m = VALUE_MESSAGE.matcher(message);
+    if (!m.matches() || !fromEnv.contains(m.group(1))) return message;
+    return m.group(1) + ": <redacted> (expected: " + m.group(2) + ")";
+  }
+
+  /** A value for a message: never one that came from the environment or sits in a secret-bearing field. */
+  private static String shown(JsonNode node, String path, Set<String> fromEnv) {
+    if (node == null || node.isMissingNode()) return "invalid value";
+    if (node.isNull()) return "null";
+    if (node.isArray()) return "a list";
+    if (node.isObject()) return "a mapping";
+    String last = path.substring(Math.max(path.lastIndexOf('.'), path.lastIndexOf(']')) + 1);
+    if (fromEnv.contains(path) || SECRET_FIELDS.contains(last)) return "<redacted>";
+    if (node.isTextual()) {
+      String text = node.textValue();
+      return "\"" + (text.length() > 64 ? text.substring(0, 64) + "…" : text) + "\"";
+    }
+    return node.asText();
+  }
+
+  private static String expected(Class<?> type) {
+    if (type == null) return "a different type";
+    if (type == Integer.class || type == int.class || type == Long.class || type == long.class) return "an integer";
+    if (type == Double.class || type == double.class) return "a number";
+    if (type == Boolean.class || type == boolean.class) return "true or false";
+    if (type == String.class) return "a string";
+    if (java.util.Collection.class.isAssignableFrom(type)) return "a list";
+    return "a mapping";
+  }
+
+  private static JsonNode node(JsonNode tree, List<JsonMappingException.Reference> refs) {
+    JsonNode node = tree;
+    for (JsonMappingException.Reference ref : refs) {
+      if (node == null) return null;
+      node = ref.getIndex() >= 0 ? node.get(ref.getIndex()) : ref.getFieldName() != null ? node.get(ref.getFieldName()) : node;
+    }
+    return node;
   }
 
   private static String join(String path) {
@@ -154,22 +207,26 @@ public final class ConfigLoader {
     return null;
   }
 
-  private static JsonNode substitute(JsonNode node, String path, Map<String, String> env, List<String> problems) {
+  private static JsonNode substitute(JsonNode node, String path, Map<String, String> env, List<String> problems,
+                                     Set<String> fromEnv) {
     if (node.isTextual()) {
-      return TextNode.valueOf(expand(node.textValue(), path, env, problems));
+      String text = node.textValue();
+      String expanded = expand(text, path, env, problems);
+      if (!expanded.equals(text) || ENV_REF.matcher(text).find()) fromEnv.add(path);
+      return TextNode.valueOf(expanded);
     }
     if (node.isObject()) {
       ObjectNode copy = YAML.createObjectNode();
       Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
       while (fields.hasNext()) {
         Map.Entry<String, JsonNode> f = fields.next();
-        copy.set(f.getKey(), substitute(f.getValue(), path.isEmpty() ? f.getKey() : path + "." + f.getKey(), env, problems));
+        copy.set(f.getKey(), substitute(f.getValue(), path.isEmpty() ? f.getKey() : path + "." + f.getKey(), env, problems, fromEnv));
       }
       return copy;
     }
     if (node.isArray()) {
       ArrayNode copy = YAML.createArrayNode();
-      for (int i = 0; i < node.size(); i++) copy.add(substitute(node.get(i), path + "[" + i + "]", env, problems));
+      for (int i = 0; i < node.size(); i++) copy.add(substitute(node.get(i), path + "[" + i + "]", env, problems, fromEnv));
       return copy;
     }
     return node;

@@ -46,14 +46,16 @@ public record ProviderConfig(ProviderType type, String baseUrl, String apiKey, S
     try {
       uri = URI.create(baseUrl);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("base-url: " + baseUrl + " (expected: http(s)://host[:port]/path)");
+      // not echoed: an unparseable URL may carry a credential we cannot locate
+      throw new IllegalArgumentException("base-url: not a valid URL (expected: http(s)://host[:port]/path)");
+    }
+    // checked first so the messages below, which echo the URL, never carry a credential
+    if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      throw new IllegalArgumentException("base-url: has user-info, query or fragment (expected: plain URL; keys go in api-key)");
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme();
     if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
       throw new IllegalArgumentException("base-url: " + baseUrl + " (expected: http(s)://host[:port]/path)");
-    }
-    if (uri.getUserInfo() != null || uri.getQuery() != null) {
-      throw new IllegalArgumentException("base-url: has user-info or query (expected: plain URL; keys go in api-key)");
     }
     boolean loopback = uri.getHost().equals("localhost") || uri.getHost().startsWith("127.") || uri.getHost().equals("[::1]");
     if (httpsRequired && scheme.equals("http") && !loopback) {

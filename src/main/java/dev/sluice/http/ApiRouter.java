@@ -5,6 +5,7 @@ import dev.sluice.usage.UsagePublisher;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -46,8 +47,9 @@ public final class ApiRouter {
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/health/ready").handler(this::readiness);
-    router.route("/v1/*").handler(this::begin).handler(this::authenticate);
-    router.post("/v1/*").handler(this::requireJson).handler(this::readBody);
+    // Body handling is keyed on the method inside the handlers: a POST-only wildcard route would make every GET to
+    // an unknown /v1 path a 405 instead of a 404.
+    router.route("/v1/*").handler(this::begin).handler(this::authenticate).handler(this::requireJson).handler(this::readBody);
     router.post("/v1/chat/completions").handler(completions::chat);
     router.post("/v1/embeddings").handler(completions::embeddings);
     router.get("/v1/models").handler(this::listModels);
@@ -102,6 +104,10 @@ public final class ApiRouter {
   }
 
   private void requireJson(RoutingContext ctx) {
+    if (ctx.request().method() != HttpMethod.POST) {
+      ctx.next();
+      return;
+    }
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
     // A missing type is accepted as JSON (some HTTP clients omit it); any other type is refused before reading,
     // so form and multipart bodies are never parsed.
@@ -116,6 +122,10 @@ public final class ApiRouter {
 
   /** Reads the body up to {@code server.max-body}; a larger declared or streamed body is a 413 and the connection closes. */
   private void readBody(RoutingContext ctx) {
+    if (ctx.request().method() != HttpMethod.POST) {
+      ctx.next();
+      return;
+    }
     Exchange ex = ctx.get(Exchange.KEY);
     HttpServerRequest request = ctx.request();
     long limit = ex.state.config().server().maxBody().bytes();
@@ -202,8 +212,9 @@ public final class ApiRouter {
 
   private void fail(RoutingContext ctx, ApiError error) {
     Exchange ex = ctx.get(Exchange.KEY);
+    // The close hook must be installed before the response ends: endHandler() on an ended response throws.
+    if (error.status() == 413 && !ctx.response().ended()) ctx.response().endHandler(v -> ctx.request().connection().close());
     ErrorResponder.write(ctx.response(), error);
-    if (error.status() == 413) ctx.response().endHandler(v -> ctx.request().connection().close());
     if (ex != null) {
       ex.errorCode = error.code();
       ex.settle(error.status(), ex.attempts > 0 ? "upstream_error" : "rejected");
@@ -230,8 +241,8 @@ public final class ApiRouter {
             ? new ApiError(414, "invalid_request_error", "uri_too_long", null, "Request URI too long.", -1, false)
             : ApiError.invalidRequest("invalid_request_error", null, "Malformed HTTP request.");
     request.response().putHeader(HttpHeaders.CONNECTION, "close").putHeader("x-request-id", RequestIds.generate());
-    ErrorResponder.write(request.response(), error);
     request.response().endHandler(v -> request.connection().close());
+    ErrorResponder.write(request.response(), error);
   }
 
 }
