@@ -1,6 +1,17 @@
 package dev.sluice;
 
+import dev.sluice.config.RedisConfig;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.http.Limits;
+import dev.sluice.ratelimit.LocalBudgetGuard;
+import dev.sluice.ratelimit.LocalRateLimiter;
+import dev.sluice.ratelimit.RedisBudgetGuard;
+import dev.sluice.ratelimit.RedisRateLimiter;
+import dev.sluice.redis.RedisBreaker;
+import dev.sluice.redis.RedisConnections;
+import dev.sluice.usage.TokenCounter;
+import io.vertx.redis.client.Redis;
+import java.time.Clock;
 import dev.sluice.http.GatewayState;
 import dev.sluice.usage.AccessLog;
 import dev.sluice.usage.UsagePublisher;
@@ -27,6 +38,8 @@ public final class Gateway {
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean draining;
   private volatile int port;
+  private Limits limits;
+  private Redis redis;
   private String firstDeployment;
   private String restDeployment;
 
@@ -42,6 +55,11 @@ public final class Gateway {
    * @param portOverride a port to bind instead of {@code server.port}, or -1
    */
   public static Future<Gateway> start(Vertx vertx, SluiceConfig config, int portOverride) {
+    return start(vertx, config, portOverride, Clock.systemUTC());
+  }
+
+  /** @param clock drives the in-memory buckets, the Redis breaker and budget days; tests pass a manual one */
+  public static Future<Gateway> start(Vertx vertx, SluiceConfig config, int portOverride, Clock clock) {
     Gateway gateway = new Gateway(vertx, config);
     int instances = config.server().instances() == 0 ? Runtime.getRuntime().availableProcessors() : config.server().instances();
     int requestedPort = portOverride >= 0 ? portOverride : config.server().port();
@@ -53,6 +71,28 @@ public final class Gateway {
     // Vert.x shares one random port between servers that listen on the same negative port; plain 0 would give
     // each event loop its own port.
     int bindPort = requestedPort == 0 && instances > 1 ? -1 : requestedPort;
+    return vertx.executeBlocking(TokenCounter::shared)
+        .map(tokens -> gateway.limits = gateway.createLimits(config, tokens, clock))
+        .compose(limits -> gateway.deploy(instances, bindPort));
+  }
+
+  private Limits createLimits(SluiceConfig config, TokenCounter tokens, Clock clock) {
+    RedisConfig redisConfig = config.redis();
+    int replicas = redisConfig.expectedReplicas();
+    if (!redisConfig.enabled()) {
+      return new Limits(new LocalRateLimiter(clock::millis, 1), new LocalBudgetGuard(1), tokens, clock);
+    }
+    redis = RedisConnections.create(vertx, redisConfig, 32);
+    long timeout = redisConfig.commandTimeout().toMillis();
+    // One breaker per concern: a broken budget key space must not switch off rate limiting, and vice versa.
+    return new Limits(
+        new RedisRateLimiter(redis, timeout, new RedisBreaker(3, 5000, clock::millis), new LocalRateLimiter(clock::millis, replicas)),
+        new RedisBudgetGuard(redis, timeout, new RedisBreaker(3, 5000, clock::millis), new LocalBudgetGuard(replicas)),
+        tokens, clock);
+  }
+
+  private Future<Gateway> deploy(int instances, int bindPort) {
+    Gateway gateway = this;
     GatewayVerticle first = gateway.verticle(instances, bindPort);
     return AccessLog.subscribe(vertx)
         .compose(c -> vertx.deployVerticle(first, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)))
@@ -70,7 +110,7 @@ public final class Gateway {
   }
 
   private GatewayVerticle verticle(int instances, int bindPort) {
-    return new GatewayVerticle(state::get, inFlight, () -> !draining, instances, bindPort);
+    return new GatewayVerticle(state::get, inFlight, () -> !draining, instances, bindPort, limits);
   }
 
   public int port() {
@@ -97,6 +137,7 @@ public final class Gateway {
   public Future<Void> stop() {
     draining = true;
     Future<Void> rest = restDeployment == null ? Future.succeededFuture() : vertx.undeploy(restDeployment);
-    return rest.eventually(() -> firstDeployment == null ? Future.succeededFuture() : vertx.undeploy(firstDeployment));
+    return rest.eventually(() -> firstDeployment == null ? Future.succeededFuture() : vertx.undeploy(firstDeployment))
+        .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
   }
 }

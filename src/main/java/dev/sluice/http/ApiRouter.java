@@ -27,6 +27,7 @@ public final class ApiRouter {
   private final UsagePublisher publisher;
   private final AtomicInteger inFlight;
   private final BooleanSupplier ready;
+  private final Admission admission;
   private final CompletionsHandler completions;
 
   /**
@@ -34,13 +35,14 @@ public final class ApiRouter {
    * @param ready whether the process should receive traffic (false while draining)
    */
   public ApiRouter(Vertx vertx, Supplier<GatewayState> state, ProviderSet providers, UsagePublisher publisher,
-                   AtomicInteger inFlight, BooleanSupplier ready) {
+                   AtomicInteger inFlight, BooleanSupplier ready, Limits limits) {
     this.vertx = vertx;
     this.state = state;
     this.publisher = publisher;
     this.inFlight = inFlight;
     this.ready = ready;
-    this.completions = new CompletionsHandler(vertx, providers);
+    this.admission = new Admission(vertx, limits);
+    this.completions = new CompletionsHandler(vertx, providers, admission);
   }
 
   public Router router() {
@@ -65,7 +67,7 @@ public final class ApiRouter {
   private void begin(RoutingContext ctx) {
     String requestId = RequestIds.accept(ctx.request().getHeader("x-request-id"));
     ctx.response().putHeader("x-request-id", requestId);
-    Exchange ex = new Exchange(requestId, state.get(), ctx.response(), publisher, inFlight::decrementAndGet);
+    Exchange ex = new Exchange(requestId, state.get(), ctx.response(), publisher, inFlight::decrementAndGet, admission);
     ctx.put(Exchange.KEY, ex);
     ctx.response().closeHandler(v -> {
       ex.cancellation.cancel();

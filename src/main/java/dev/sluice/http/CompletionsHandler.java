@@ -30,7 +30,10 @@ final class CompletionsHandler {
   private final ProviderSet providers;
   private final AttemptLoop attempts = new AttemptLoop();
 
-  CompletionsHandler(Vertx vertx, ProviderSet providers) {
+  private final Admission admission;
+
+  CompletionsHandler(Vertx vertx, ProviderSet providers, Admission admission) {
+    this.admission = admission;
     this.vertx = vertx;
     this.providers = providers;
   }
@@ -46,14 +49,22 @@ final class CompletionsHandler {
   private void handle(RoutingContext ctx, Endpoint endpoint) {
     Exchange ex = ctx.get(Exchange.KEY);
     ex.endpoint = endpoint.label();
-    JsonObject body = StrictJson.parseObject(ctx.<Buffer>get(ApiRouter.BODY));
+    Buffer raw = ctx.get(ApiRouter.BODY);
+    JsonObject body = StrictJson.parseObject(raw);
     RequestView view = endpoint == Endpoint.EMBEDDINGS ? RequestView.embeddings(body) : RequestView.chat(body);
     ex.alias = view.model();
     ex.stream = view.stream();
     ex.clientWantsUsage = view.includeUsage();
     Route route = ex.state.router().resolve(ex.key.tenant(), view.model());
-    // Admission (rate limits, concurrency, budget) and the response cache plug in here, before any upstream call.
-    forward(ctx, ex, route, endpoint, body, view);
+    // Admission (context guard, rate limits, concurrency, budget), then — later — the response cache.
+    admission.admit(ex, route, body, endpoint, raw.length()).onComplete(ar -> {
+      if (ex.isSettled()) return; // the client left while we were deciding
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+      } else {
+        forward(ctx, ex, route, endpoint, body, view);
+      }
+    });
   }
 
   private void forward(RoutingContext ctx, Exchange ex, Route route, Endpoint endpoint, JsonObject body, RequestView view) {

@@ -1,6 +1,10 @@
 package dev.sluice.http;
 
 import dev.sluice.auth.AuthenticatedKey;
+import dev.sluice.ratelimit.BudgetDecision;
+import dev.sluice.ratelimit.BudgetRequest;
+import dev.sluice.ratelimit.LimitRequest;
+import dev.sluice.ratelimit.RateLimitDecision;
 import dev.sluice.upstream.Cancellation;
 import dev.sluice.usage.UsageEvent;
 import dev.sluice.usage.UsagePublisher;
@@ -22,6 +26,7 @@ final class Exchange {
   final Cancellation cancellation = new Cancellation();
   private final UsagePublisher publisher;
   private final Runnable release;
+  private final Admission admission;
 
   AuthenticatedKey key;
   String endpoint = "other";
@@ -36,12 +41,25 @@ final class Exchange {
   long firstByteNanos;
   JsonObject usage;
   String errorCode;
+  /** Admission's estimate of prompt tokens; the fallback count when the provider reports no usage. */
+  long promptEstimate;
+  /** Content streamed to the client, kept to count completion tokens when a stream ends without usage. */
+  StringBuilder streamedText;
+  LimitRequest limitRequest;
+  RateLimitDecision limitDecision;
+  BudgetRequest budgetRequest;
+  BudgetDecision budgetDecision;
   private boolean settled;
 
-  /** @param release returns the request's process-wide in-flight slot; run once, at settlement */
-  Exchange(String requestId, GatewayState state, HttpServerResponse response, UsagePublisher publisher, Runnable release) {
+  /**
+   * @param release returns the request's process-wide in-flight slot; run once, at settlement
+   * @param admission books the request's actual usage against its limits and budget at settlement
+   */
+  Exchange(String requestId, GatewayState state, HttpServerResponse response, UsagePublisher publisher, Runnable release,
+           Admission admission) {
     this.requestId = requestId;
     this.release = release;
+    this.admission = admission;
     this.state = state;
     this.response = response;
     this.publisher = publisher;
@@ -62,14 +80,22 @@ final class Exchange {
     settled = true;
     release.run();
     long now = System.nanoTime();
+    String usageSource = usage != null ? "provider" : "none";
     long prompt = usage == null ? 0 : usage.getLong("prompt_tokens", 0L);
     long completion = usage == null ? 0 : usage.getLong("completion_tokens", 0L);
     long cached = usage != null && usage.getValue("prompt_tokens_details") instanceof JsonObject d ? d.getLong("cached_tokens", 0L) : 0;
     long reasoning = usage != null && usage.getValue("completion_tokens_details") instanceof JsonObject d ? d.getLong("reasoning_tokens", 0L) : 0;
+    if (usage == null && upstreamCommitNanos != 0) {
+      // The provider delivered output but no usage (cut or cancelled stream): bill what was produced, counted.
+      prompt = promptEstimate;
+      completion = streamedText == null ? 0 : admission.countCompletion(streamedText, upstreamModel);
+      usageSource = "counted";
+    }
+    double cost = admission.settle(this, prompt, completion, cached);
     double overhead = firstByteNanos == 0 ? overheadMillis(now) : overheadMillis(firstByteNanos);
     publisher.publish(new UsageEvent(System.currentTimeMillis(), requestId, key == null ? null : key.tenantId(),
         key == null ? null : key.keyId(), endpoint, alias, provider, upstreamModel, stream, status, outcome, errorCode,
-        attempts, "DISABLED", prompt, completion, cached, reasoning, usage == null ? "none" : "provider", 0.0,
+        attempts, "DISABLED", prompt, completion, cached, reasoning, usageSource, cost,
         TimeUnit.NANOSECONDS.toMicros(now - startNanos) / 1000.0,
         firstByteNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMicros(firstByteNanos - startNanos) / 1000.0, overhead));
   }

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 final class StreamRelay {
   private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
   private static final Buffer PING = Buffer.buffer(": ping\n\n");
+  private static final int MAX_COUNTED_CHARS = 4 * 1024 * 1024;
   private static final byte[] DATA_PREFIX = "data: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] EVENT_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -71,10 +72,24 @@ final class StreamRelay {
     }
     JsonObject usage = chunk.usage();
     if (usage != null) exchange.usage = usage;
+    collectText(chunk);
     if (chunk.isUsageOnly() && !exchange.clientWantsUsage) return;
     byte[] data = chunk.data().getBytes(StandardCharsets.UTF_8);
     Buffer event = Buffer.buffer(data.length + 8).appendBytes(DATA_PREFIX).appendBytes(data).appendBytes(EVENT_END);
     write(event);
+  }
+
+  /** Keeps the streamed text (bounded) so a stream that ends without usage can still be billed by count. */
+  private void collectText(ChatChunk chunk) {
+    if (exchange.usage != null || !(chunk.json().getValue("choices") instanceof io.vertx.core.json.JsonArray choices)) return;
+    if (exchange.streamedText == null) exchange.streamedText = new StringBuilder();
+    if (exchange.streamedText.length() > MAX_COUNTED_CHARS) return;
+    for (Object c : choices) {
+      if (c instanceof JsonObject choice && choice.getValue("delta") instanceof JsonObject delta) {
+        if (delta.getValue("content") instanceof String text) exchange.streamedText.append(text);
+        if (delta.getValue("tool_calls") instanceof io.vertx.core.json.JsonArray calls) exchange.streamedText.append(calls.encode());
+      }
+    }
   }
 
   private void write(Buffer event) {

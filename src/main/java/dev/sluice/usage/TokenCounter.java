@@ -18,6 +18,16 @@ public final class TokenCounter {
   private final Encoding o200k;
   private final Encoding cl100k;
 
+  /** The process-wide instance (encodings are immutable, so one copy serves every gateway); blocking on first use. */
+  public static TokenCounter shared() {
+    return Shared.INSTANCE;
+  }
+
+  /** Lazy holder: the JVM initialises it once, on first use (from startup code, never an event loop). */
+  private static final class Shared {
+    static final TokenCounter INSTANCE = new TokenCounter();
+  }
+
   public TokenCounter() {
     EncodingRegistry registry = Encodings.newDefaultEncodingRegistry();
     this.o200k = registry.getEncoding(EncodingType.O200K_BASE);

@@ -1,0 +1,156 @@
+package dev.sluice.http;
+
+import dev.sluice.config.ModelRoute;
+import dev.sluice.config.TenantConfig;
+import dev.sluice.config.TenantLimits;
+import dev.sluice.config.Durations;
+import dev.sluice.ratelimit.BudgetDecision;
+import dev.sluice.ratelimit.BudgetRequest;
+import dev.sluice.ratelimit.LimitRequest;
+import dev.sluice.ratelimit.RateLimitDecision;
+import dev.sluice.routing.Route;
+import dev.sluice.upstream.Endpoint;
+import dev.sluice.usage.CostCalculator;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+
+/**
+ * Pipeline step 5–6 (SPEC §4): context-window guard, then the rate limiter (reserving prompt tokens + maximum output
+ * tokens) and the budget (reserving the worst-case cost). Maps denials to the error contract and writes the
+ * {@code x-ratelimit-*} headers; {@link #settle} books actual usage on every exit path.
+ */
+final class Admission {
+  /** Prompts longer than this are counted on a worker thread, not on the event loop. */
+  private static final int INLINE_COUNT_LIMIT = 64 * 1024;
+
+  private final Vertx vertx;
+  private final Limits limits;
+
+  Admission(Vertx vertx, Limits limits) {
+    this.vertx = vertx;
+    this.limits = limits;
+  }
+
+  Future<Void> admit(Exchange ex, Route route, JsonObject body, Endpoint endpoint, int bodyBytes) {
+    String countModel = route.deployments().get(0).model();
+    Future<Integer> prompt = bodyBytes <= INLINE_COUNT_LIMIT
+        ? Future.succeededFuture(countPrompt(body, endpoint, countModel))
+        : vertx.executeBlocking(() -> countPrompt(body, endpoint, countModel), false);
+    return prompt.compose(promptTokens -> {
+      ex.promptEstimate = promptTokens;
+      long maxOutput = endpoint == Endpoint.EMBEDDINGS ? 0 : maxOutputTokens(body, route.config());
+      if (endpoint == Endpoint.CHAT_COMPLETIONS && promptTokens + maxOutput > route.config().contextWindow()) {
+        return Future.failedFuture(ApiError.invalidRequest("context_length_exceeded", "messages",
+            "This model's maximum context length is " + route.config().contextWindow() + " tokens. However, you requested "
+                + (promptTokens + maxOutput) + " tokens (" + promptTokens + " in the messages, " + maxOutput
+                + " in the completion). Please reduce the length of the messages or completion.").asFailure());
+      }
+      TenantConfig tenant = ex.key.tenant();
+      TenantLimits tenantLimits = effectiveLimits(ex);
+      LimitRequest request = new LimitRequest(tenant.id(), ex.requestId, tenantLimits, promptTokens + maxOutput,
+          tenant.onRedisFailure());
+      return limits.limiter().admit(request).compose(decision -> {
+        if (decision.allowed()) {
+          ex.limitRequest = request;
+          ex.limitDecision = decision;
+        }
+        rateLimitHeaders(ex.response, decision);
+        if (!decision.allowed()) return Future.failedFuture(denied(decision, request).asFailure());
+        double worstCase = new CostCalculator(ex.state.config().pricing()).worstCase(countModel, promptTokens, maxOutput);
+        BudgetRequest budget = new BudgetRequest(tenant.id(), ex.requestId, tenant.budget(), worstCase,
+            LocalDate.now(limits.clock().withZone(ZoneOffset.UTC)), tenant.onRedisFailure());
+        return limits.budgets().reserve(budget).compose(verdict -> {
+          if (verdict.allowed()) {
+            ex.budgetRequest = budget;
+            ex.budgetDecision = verdict;
+            return Future.<Void>succeededFuture();
+          }
+          if (verdict.unavailable()) return Future.failedFuture(limiterUnavailable().asFailure());
+          return Future.failedFuture(new ApiError(429, "insufficient_quota", "insufficient_quota", null,
+              "You exceeded your current quota: the tenant's budget is exhausted.", -1, false).asFailure());
+        });
+      });
+    });
+  }
+
+  private TenantLimits effectiveLimits(Exchange ex) {
+    TenantLimits own = ex.key.tenant().limits();
+    boolean none = own.requestsPerMinute() == null && own.tokensPerMinute() == null && own.maxInFlight() == null;
+    return none ? ex.state.config().limits().defaults() : own;
+  }
+
+  private int countPrompt(JsonObject body, Endpoint endpoint, String model) {
+    if (endpoint == Endpoint.EMBEDDINGS) return limits.tokens().countInput(body.getValue("input"), model);
+    int tokens = body.getValue("messages") instanceof JsonArray m ? limits.tokens().countMessages(m, model) : 0;
+    if (body.getValue("tools") instanceof JsonArray tools) tokens += limits.tokens().countText(tools.encode(), model);
+    return tokens;
+  }
+
+  /** The request's own limit (times {@code n}) or the alias's default maximum output. */
+  static long maxOutputTokens(JsonObject body, ModelRoute route) {
+    Object max = body.getValue("max_completion_tokens") != null ? body.getValue("max_completion_tokens") : body.getValue("max_tokens");
+    long perChoice = max instanceof Number n && n.longValue() > 0 ? n.longValue() : route.maxOutputTokens();
+    long choices = body.getValue("n") instanceof Number n ? Math.max(1, n.longValue()) : 1;
+    return perChoice * choices;
+  }
+
+  private static ApiError denied(RateLimitDecision d, LimitRequest request) {
+    return switch (d.denial()) {
+      case REQUESTS -> new ApiError(429, "requests", "rate_limit_exceeded", null,
+          "Rate limit reached for requests per minute (RPM): Limit " + d.requestLimit() + ", Remaining "
+              + d.requestsRemaining() + ". Please try again in " + Durations.format(Duration.ofMillis(d.retryAfterMillis())) + ".",
+          d.retryAfterMillis(), null);
+      case TOKENS -> new ApiError(429, "tokens", "rate_limit_exceeded", null,
+          "Rate limit reached for tokens per minute (TPM): Limit " + d.tokenLimit() + ", Remaining " + d.tokensRemaining()
+              + ", Requested " + request.tokenCost() + ". Please try again in "
+              + Durations.format(Duration.ofMillis(d.retryAfterMillis())) + ".", d.retryAfterMillis(), null);
+      case LARGER_THAN_BUCKET -> new ApiError(429, "tokens", "rate_limit_exceeded", null,
+          "Request too large for tokens per minute (TPM): Limit " + d.tokenLimit() + ", Requested " + request.tokenCost()
+              + ". Reduce the prompt or max_tokens.", -1, false);
+      case CONCURRENCY -> new ApiError(429, "requests", "concurrency_limit_exceeded", null,
+          "Too many concurrent requests for this tenant; please retry when one finishes.", d.retryAfterMillis(), null);
+      case LIMITER_UNAVAILABLE -> limiterUnavailable();
+      case NONE -> throw new IllegalStateException("not a denial");
+    };
+  }
+
+  private static ApiError limiterUnavailable() {
+    return new ApiError(503, "server_error", "rate_limiter_unavailable", null,
+        "The rate limiter is unavailable and this tenant is configured to fail closed; please retry shortly.", 1000, null);
+  }
+
+  /** OpenAI's header set; reset is the time until the bucket is full again, as a Go-style duration. */
+  static void rateLimitHeaders(HttpServerResponse response, RateLimitDecision d) {
+    if (response.headWritten()) return;
+    if (d.requestLimit() > 0) {
+      response.putHeader("x-ratelimit-limit-requests", Long.toString(d.requestLimit()));
+      response.putHeader("x-ratelimit-remaining-requests", Long.toString(d.requestsRemaining()));
+      response.putHeader("x-ratelimit-reset-requests", Durations.format(Duration.ofMillis(d.requestsResetMillis())));
+    }
+    if (d.tokenLimit() > 0) {
+      response.putHeader("x-ratelimit-limit-tokens", Long.toString(d.tokenLimit()));
+      response.putHeader("x-ratelimit-remaining-tokens", Long.toString(d.tokensRemaining()));
+      response.putHeader("x-ratelimit-reset-tokens", Durations.format(Duration.ofMillis(d.tokensResetMillis())));
+    }
+  }
+
+  int countCompletion(CharSequence text, String model) {
+    return limits.tokens().countText(text.toString(), model);
+  }
+
+  /** Books what the request really used (or nothing, if it never reached a provider) and returns its cost. */
+  double settle(Exchange ex, long promptTokens, long completionTokens, long cachedTokens) {
+    long actualTokens = promptTokens + completionTokens;
+    double cost = new CostCalculator(ex.state.config().pricing()).cost(ex.upstreamModel, promptTokens, cachedTokens, 0,
+        completionTokens);
+    if (ex.limitRequest != null) limits.limiter().settle(ex.limitRequest, ex.limitDecision, actualTokens);
+    if (ex.budgetRequest != null) limits.budgets().settle(ex.budgetRequest, ex.budgetDecision, cost);
+    return cost;
+  }
+}
