@@ -92,6 +92,31 @@ public final class FakeUpstream implements AutoCloseable {
     return recorded.size();
   }
 
+  /** Waits (bounded) until at least {@code count} requests have arrived. */
+  public void awaitRequests(int count, long timeoutMillis) throws Exception {
+    CompletableFuture<Void> reached = new CompletableFuture<>();
+    synchronized (waiters) {
+      if (recorded.size() >= count) return;
+      waiters.add(new Object[] {count, reached});
+    }
+    reached.get(timeoutMillis, TimeUnit.MILLISECONDS);
+  }
+
+  private final List<Object[]> waiters = new ArrayList<>();
+
+  @SuppressWarnings("unchecked")
+  private void notifyWaiters() {
+    synchronized (waiters) {
+      waiters.removeIf(w -> {
+        if (recorded.size() >= (int) w[0]) {
+          ((CompletableFuture<Void>) w[1]).complete(null);
+          return true;
+        }
+        return false;
+      });
+    }
+  }
+
   public Recorded lastRequest() {
     return recorded.get(recorded.size() - 1);
   }
@@ -109,6 +134,7 @@ public final class FakeUpstream implements AutoCloseable {
       Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
       request.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
       recorded.add(new Recorded(request.path(), headers, body, closed));
+      notifyWaiters();
       Script script = queue.poll();
       (script == null ? fallback : script).play(new Exchange(vertx, request, body));
     });

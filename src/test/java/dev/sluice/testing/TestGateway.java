@@ -62,6 +62,10 @@ public final class TestGateway implements AutoCloseable {
     return new TestGateway(Gateway.start(vertx, config, 0).await());
   }
 
+  public static TestGateway start(Vertx vertx, SluiceConfig config, java.time.Clock clock) {
+    return new TestGateway(Gateway.start(vertx, config, 0, clock).await());
+  }
+
   public static TestGateway start(Vertx vertx, String upstreamBaseUrl) {
     return start(vertx, config(upstreamBaseUrl));
   }
