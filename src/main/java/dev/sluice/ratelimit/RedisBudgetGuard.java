@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
  * share of the caps (fail-open) or refusal (fail-closed).
  */
 public final class RedisBudgetGuard implements BudgetGuard {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RedisBudgetGuard.class);
   private static final LuaScript RESERVE = LuaScript.load(RedisBudgetGuard.class, "budget.lua");
   private static final long DAY_TTL_SECONDS = 2 * 86_400;
   private static final long MONTH_TTL_SECONDS = 32 * 86_400;
@@ -84,7 +85,10 @@ public final class RedisBudgetGuard implements BudgetGuard {
 
   private Future<Void> onError(Throwable cause, List<String> keys) {
     redisErrors.increment();
-    breaker.onFailure();
+    if (breaker.onFailure()) {
+      LOG.warn("Redis unavailable ({}): budgets use the local fallback or fail closed per tenant until it recovers",
+          cause.getClass().getSimpleName());
+    }
     if (!LuaScript.isCorruption(cause)) return Future.succeededFuture();
     Request del = Request.cmd(Command.DEL);
     keys.forEach(del::arg);

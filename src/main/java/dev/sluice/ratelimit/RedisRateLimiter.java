@@ -120,7 +120,10 @@ public final class RedisRateLimiter implements RateLimiter {
   /** Counts the error; for corrupt keys, completes once they are deleted (bounded by the command timeout). */
   private Future<Void> onError(String op, Throwable cause, List<String> keys) {
     redisErrors.increment();
-    breaker.onFailure();
+    if (breaker.onFailure()) {
+      LOG.warn("Redis unavailable ({}): rate limits use the local fallback or fail closed per tenant until it recovers",
+          cause.getClass().getSimpleName());
+    }
     if (LuaScript.isCorruption(cause)) {
       corruptKeys.increment();
       LOG.warn("rate-limit keys were corrupt and are reset (op={})", op);

@@ -35,8 +35,10 @@ public final class RedisBreaker {
     openUntil.set(0);
   }
 
-  public void onFailure() {
-    if (consecutiveFailures.incrementAndGet() >= threshold) openUntil.set(clock.getAsLong() + openMillis);
+  /** @return true when this failure opened the breaker (so callers log the outage once, not per request) */
+  public boolean onFailure() {
+    if (consecutiveFailures.incrementAndGet() < threshold) return false;
+    return openUntil.getAndSet(clock.getAsLong() + openMillis) == 0;
   }
 
   public boolean isOpen() {
