@@ -53,7 +53,8 @@ final class Admission {
       }
       TenantConfig tenant = ex.key.tenant();
       TenantLimits tenantLimits = effectiveLimits(ex);
-      LimitRequest request = new LimitRequest(tenant.id(), ex.requestId, tenantLimits, promptTokens + maxOutput,
+      String scope = ex.state.config().limits().perModel() ? route.alias() : "";
+      LimitRequest request = new LimitRequest(tenant.id(), scope, ex.requestId, tenantLimits, promptTokens + maxOutput,
           tenant.onRedisFailure());
       return limits.limiter().admit(request).compose(decision -> {
         if (decision.allowed()) {

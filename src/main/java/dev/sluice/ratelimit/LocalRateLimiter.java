@@ -51,7 +51,7 @@ public final class LocalRateLimiter implements RateLimiter {
     if (request.unlimited()) return RateLimitDecision.UNLIMITED;
     Shape s = shape(request.limits());
     long cost = request.tokenCost();
-    AtomicReference<State> ref = state(request.tenantId(), s);
+    AtomicReference<State> ref = state(request.bucket(), s);
     while (true) {
       State old = ref.get();
       long now = Math.max(old.atMillis(), clock.getAsLong());
@@ -87,7 +87,7 @@ public final class LocalRateLimiter implements RateLimiter {
   @Override
   public Future<Void> settle(LimitRequest admitted, RateLimitDecision admission, long actualTokens) {
     if (admitted.unlimited() || !admission.allowed()) return Future.succeededFuture();
-    AtomicReference<State> ref = tenants.get(admitted.tenantId());
+    AtomicReference<State> ref = tenants.get(admitted.bucket());
     if (ref == null) return Future.succeededFuture();
     Shape s = shape(admitted.limits());
     long delta = admitted.tokenCost() - actualTokens;
@@ -109,8 +109,8 @@ public final class LocalRateLimiter implements RateLimiter {
     return ref == null ? 0 : ref.get().inFlight();
   }
 
-  private AtomicReference<State> state(String tenantId, Shape s) {
-    return tenants.computeIfAbsent(tenantId, k -> new AtomicReference<>(new State(s.requestCap(), s.tokenCap(), clock.getAsLong(), 0)));
+  private AtomicReference<State> state(String bucket, Shape s) {
+    return tenants.computeIfAbsent(bucket, k -> new AtomicReference<>(new State(s.requestCap(), s.tokenCap(), clock.getAsLong(), 0)));
   }
 
   private static long floor(double level) {

@@ -48,15 +48,16 @@ public final class RedisRateLimiter implements RateLimiter {
     this.fallback = fallback;
   }
 
-  static String keyPrefix(String tenantId) {
-    return "sluice:rl:{t:" + tenantId + "}:";
+  /** All keys of one tenant share the {@code {t:<id>}} hash tag, so one script's keys live in one Cluster slot. */
+  static String keyPrefix(LimitRequest request) {
+    return "sluice:rl:{t:" + request.tenantId() + "}:" + (request.scope().isEmpty() ? "" : "m:" + request.scope() + ":");
   }
 
   @Override
   public Future<RateLimitDecision> admit(LimitRequest request) {
     if (request.unlimited()) return Future.succeededFuture(RateLimitDecision.UNLIMITED);
     if (!breaker.allowRequest()) return Future.succeededFuture(degrade(request));
-    String prefix = keyPrefix(request.tenantId());
+    String prefix = keyPrefix(request);
     List<String> keys = List.of(prefix + "req", prefix + "tok", prefix + "inflight");
     List<String> args = List.of(
         Long.toString(LimitRequest.orZero(request.limits().requestsPerMinute())),
@@ -101,7 +102,7 @@ public final class RedisRateLimiter implements RateLimiter {
   public Future<Void> settle(LimitRequest admitted, RateLimitDecision admission, long actualTokens) {
     if (admitted.unlimited()) return Future.succeededFuture();
     if (admission.degraded()) return fallback.settle(admitted, admission, actualTokens);
-    String prefix = keyPrefix(admitted.tenantId());
+    String prefix = keyPrefix(admitted);
     List<String> keys = List.of(prefix + "tok", prefix + "inflight");
     List<String> args = List.of(Long.toString(LimitRequest.orZero(admitted.limits().tokensPerMinute())),
         Long.toString(admitted.tokenCost() - actualTokens), admitted.requestId(), Long.toString(BUCKET_TTL_MILLIS),

@@ -93,6 +93,15 @@ class LocalRateLimiterTest {
   }
 
   @Test
+  void perModelScopesHaveSeparateBuckets() {
+    LimitRequest mini = new LimitRequest("m", "gpt-4o-mini", "1", new TenantLimits(1, null, null), 1, RedisFailurePolicy.FAIL_OPEN);
+    LimitRequest big = new LimitRequest("m", "gpt-4o", "2", new TenantLimits(1, null, null), 1, RedisFailurePolicy.FAIL_OPEN);
+    assertThat(limiter.decide(mini).allowed()).isTrue();
+    assertThat(limiter.decide(mini).allowed()).isFalse();
+    assertThat(limiter.decide(big).allowed()).isTrue();
+  }
+
+  @Test
   void fallbackShareDividesTheLimitByReplicas() {
     LocalRateLimiter share = new LocalRateLimiter(clock::get, 4);
     int admitted = 0;
