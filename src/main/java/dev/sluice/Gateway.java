@@ -1,8 +1,11 @@
 package dev.sluice;
 
+import dev.sluice.cache.LocalResponseCache;
+import dev.sluice.cache.RedisResponseCache;
+import dev.sluice.cache.SingleFlight;
 import dev.sluice.config.RedisConfig;
 import dev.sluice.config.SluiceConfig;
-import dev.sluice.http.Limits;
+import dev.sluice.http.Services;
 import dev.sluice.ratelimit.LocalBudgetGuard;
 import dev.sluice.ratelimit.LocalRateLimiter;
 import dev.sluice.ratelimit.RedisBudgetGuard;
@@ -38,7 +41,7 @@ public final class Gateway {
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile boolean draining;
   private volatile int port;
-  private Limits limits;
+  private Services services;
   private Redis redis;
   private String firstDeployment;
   private String restDeployment;
@@ -72,23 +75,25 @@ public final class Gateway {
     // each event loop its own port.
     int bindPort = requestedPort == 0 && instances > 1 ? -1 : requestedPort;
     return vertx.executeBlocking(TokenCounter::shared)
-        .map(tokens -> gateway.limits = gateway.createLimits(config, tokens, clock))
-        .compose(limits -> gateway.deploy(instances, bindPort));
+        .map(tokens -> gateway.services = gateway.createServices(config, tokens, clock))
+        .compose(services -> gateway.deploy(instances, bindPort));
   }
 
-  private Limits createLimits(SluiceConfig config, TokenCounter tokens, Clock clock) {
+  private Services createServices(SluiceConfig config, TokenCounter tokens, Clock clock) {
     RedisConfig redisConfig = config.redis();
     int replicas = redisConfig.expectedReplicas();
+    SingleFlight flights = new SingleFlight();
     if (!redisConfig.enabled()) {
-      return new Limits(new LocalRateLimiter(clock::millis, 1), new LocalBudgetGuard(1), tokens, clock);
+      return new Services(new LocalRateLimiter(clock::millis, 1), new LocalBudgetGuard(1),
+          new LocalResponseCache(config.cache().maxEntries(), () -> clock.millis() * 1_000_000L), flights, tokens, clock);
     }
     redis = RedisConnections.create(vertx, redisConfig, 32);
     long timeout = redisConfig.commandTimeout().toMillis();
     // One breaker per concern: a broken budget key space must not switch off rate limiting, and vice versa.
-    return new Limits(
+    return new Services(
         new RedisRateLimiter(redis, timeout, new RedisBreaker(3, 5000, clock::millis), new LocalRateLimiter(clock::millis, replicas)),
         new RedisBudgetGuard(redis, timeout, new RedisBreaker(3, 5000, clock::millis), new LocalBudgetGuard(replicas)),
-        tokens, clock);
+        new RedisResponseCache(redis, timeout, new RedisBreaker(3, 5000, clock::millis)), flights, tokens, clock);
   }
 
   private Future<Gateway> deploy(int instances, int bindPort) {
@@ -110,7 +115,7 @@ public final class Gateway {
   }
 
   private GatewayVerticle verticle(int instances, int bindPort) {
-    return new GatewayVerticle(state::get, inFlight, () -> !draining, instances, bindPort, limits);
+    return new GatewayVerticle(state::get, inFlight, () -> !draining, instances, bindPort, services);
   }
 
   public int port() {

@@ -3,7 +3,7 @@ package dev.sluice;
 import dev.sluice.config.ServerConfig;
 import dev.sluice.http.ApiRouter;
 import dev.sluice.http.GatewayState;
-import dev.sluice.http.Limits;
+import dev.sluice.http.Services;
 import dev.sluice.http.ProviderSet;
 import dev.sluice.usage.UsagePublisher;
 import io.vertx.core.Future;
@@ -25,14 +25,14 @@ public final class GatewayVerticle extends VerticleBase {
   private final BooleanSupplier ready;
   private final int instances;
   private final int port;
-  private final Limits limits;
+  private final Services services;
   private HttpServer server;
   private ProviderSet providers;
 
   /** @param port the port to bind (may differ from config when an environment override or port 0 is used) */
   public GatewayVerticle(Supplier<GatewayState> state, AtomicInteger inFlight, BooleanSupplier ready, int instances, int port,
-                         Limits limits) {
-    this.limits = limits;
+                         Services services) {
+    this.services = services;
     this.state = state;
     this.inFlight = inFlight;
     this.ready = ready;
@@ -44,7 +44,7 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     ServerConfig server = state.get().config().server();
     providers = new ProviderSet(vertx, instances, server.shutdownGrace().toMillis() + 600_000);
-    ApiRouter api = new ApiRouter(vertx, state, providers, new UsagePublisher(vertx), inFlight, ready, limits);
+    ApiRouter api = new ApiRouter(vertx, state, providers, new UsagePublisher(vertx), inFlight, ready, services);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(server.host())
         .setPort(port)

@@ -30,11 +30,11 @@ final class Admission {
   private static final int INLINE_COUNT_LIMIT = 64 * 1024;
 
   private final Vertx vertx;
-  private final Limits limits;
+  private final Services services;
 
-  Admission(Vertx vertx, Limits limits) {
+  Admission(Vertx vertx, Services services) {
     this.vertx = vertx;
-    this.limits = limits;
+    this.services = services;
   }
 
   Future<Void> admit(Exchange ex, Route route, JsonObject body, Endpoint endpoint, int bodyBytes) {
@@ -56,7 +56,7 @@ final class Admission {
       String scope = ex.state.config().limits().perModel() ? route.alias() : "";
       LimitRequest request = new LimitRequest(tenant.id(), scope, ex.requestId, tenantLimits, promptTokens + maxOutput,
           tenant.onRedisFailure());
-      return limits.limiter().admit(request).compose(decision -> {
+      return services.limiter().admit(request).compose(decision -> {
         if (decision.allowed()) {
           ex.limitRequest = request;
           ex.limitDecision = decision;
@@ -65,8 +65,8 @@ final class Admission {
         if (!decision.allowed()) return Future.failedFuture(denied(decision, request).asFailure());
         double worstCase = new CostCalculator(ex.state.config().pricing()).worstCase(countModel, promptTokens, maxOutput);
         BudgetRequest budget = new BudgetRequest(tenant.id(), ex.requestId, tenant.budget(), worstCase,
-            LocalDate.now(limits.clock().withZone(ZoneOffset.UTC)), tenant.onRedisFailure());
-        return limits.budgets().reserve(budget).compose(verdict -> {
+            LocalDate.now(services.clock().withZone(ZoneOffset.UTC)), tenant.onRedisFailure());
+        return services.budgets().reserve(budget).compose(verdict -> {
           if (verdict.allowed()) {
             ex.budgetRequest = budget;
             ex.budgetDecision = verdict;
@@ -87,9 +87,9 @@ final class Admission {
   }
 
   private int countPrompt(JsonObject body, Endpoint endpoint, String model) {
-    if (endpoint == Endpoint.EMBEDDINGS) return limits.tokens().countInput(body.getValue("input"), model);
-    int tokens = body.getValue("messages") instanceof JsonArray m ? limits.tokens().countMessages(m, model) : 0;
-    if (body.getValue("tools") instanceof JsonArray tools) tokens += limits.tokens().countText(tools.encode(), model);
+    if (endpoint == Endpoint.EMBEDDINGS) return services.tokens().countInput(body.getValue("input"), model);
+    int tokens = body.getValue("messages") instanceof JsonArray m ? services.tokens().countMessages(m, model) : 0;
+    if (body.getValue("tools") instanceof JsonArray tools) tokens += services.tokens().countText(tools.encode(), model);
     return tokens;
   }
 
@@ -142,7 +142,7 @@ final class Admission {
   }
 
   int countCompletion(CharSequence text, String model) {
-    return limits.tokens().countText(text.toString(), model);
+    return services.tokens().countText(text.toString(), model);
   }
 
   /** Books what the request really used (or nothing, if it never reached a provider) and returns its cost. */
@@ -150,8 +150,8 @@ final class Admission {
     long actualTokens = promptTokens + completionTokens;
     double cost = new CostCalculator(ex.state.config().pricing()).cost(ex.upstreamModel, promptTokens, cachedTokens, 0,
         completionTokens);
-    if (ex.limitRequest != null) limits.limiter().settle(ex.limitRequest, ex.limitDecision, actualTokens);
-    if (ex.budgetRequest != null) limits.budgets().settle(ex.budgetRequest, ex.budgetDecision, cost);
+    if (ex.limitRequest != null) services.limiter().settle(ex.limitRequest, ex.limitDecision, actualTokens);
+    if (ex.budgetRequest != null) services.budgets().settle(ex.budgetRequest, ex.budgetDecision, cost);
     return cost;
   }
 }

@@ -35,13 +35,13 @@ public final class ApiRouter {
    * @param ready whether the process should receive traffic (false while draining)
    */
   public ApiRouter(Vertx vertx, Supplier<GatewayState> state, ProviderSet providers, UsagePublisher publisher,
-                   AtomicInteger inFlight, BooleanSupplier ready, Limits limits) {
+                   AtomicInteger inFlight, BooleanSupplier ready, Services services) {
     this.vertx = vertx;
     this.state = state;
     this.publisher = publisher;
     this.inFlight = inFlight;
     this.ready = ready;
-    this.admission = new Admission(vertx, limits);
+    this.admission = new Admission(vertx, services);
     this.completions = new CompletionsHandler(vertx, providers, admission);
   }
 

@@ -45,6 +45,12 @@ final class Exchange {
   long promptEstimate;
   /** Content streamed to the client, kept to count completion tokens when a stream ends without usage. */
   StringBuilder streamedText;
+  /** The {@code x-sluice-cache} value: DISABLED, BYPASS, MISS, REFRESH or HIT. */
+  String cacheStatus = "DISABLED";
+  /** Set when this request's answer is to be stored (and shared with single-flight followers). */
+  CacheStep.CacheWrite cacheWrite;
+  /** Usage of the original answer when served from the cache: tokens saved, not billed. */
+  JsonObject savedUsage;
   LimitRequest limitRequest;
   RateLimitDecision limitDecision;
   BudgetRequest budgetRequest;
@@ -79,6 +85,7 @@ final class Exchange {
     if (settled) return;
     settled = true;
     release.run();
+    if (cacheWrite != null) cacheWrite.abandon(); // no-op once stored; otherwise followers must not wait on us
     long now = System.nanoTime();
     String usageSource = usage != null ? "provider" : "none";
     long prompt = usage == null ? 0 : usage.getLong("prompt_tokens", 0L);
@@ -95,7 +102,7 @@ final class Exchange {
     double overhead = firstByteNanos == 0 ? overheadMillis(now) : overheadMillis(firstByteNanos);
     publisher.publish(new UsageEvent(System.currentTimeMillis(), requestId, key == null ? null : key.tenantId(),
         key == null ? null : key.keyId(), endpoint, alias, provider, upstreamModel, stream, status, outcome, errorCode,
-        attempts, "DISABLED", prompt, completion, cached, reasoning, usageSource, cost,
+        attempts, cacheStatus, prompt, completion, cached, reasoning, usageSource, cost,
         TimeUnit.NANOSECONDS.toMicros(now - startNanos) / 1000.0,
         firstByteNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMicros(firstByteNanos - startNanos) / 1000.0, overhead));
   }

@@ -1,0 +1,151 @@
+package dev.sluice.http;
+
+import dev.sluice.cache.CacheDirective;
+import dev.sluice.cache.CacheKey;
+import dev.sluice.cache.CachePolicy;
+import dev.sluice.cache.CachedResponse;
+import dev.sluice.cache.SingleFlight;
+import dev.sluice.cache.SseReplay;
+import dev.sluice.cache.StreamAssembler;
+import dev.sluice.upstream.Endpoint;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.function.Consumer;
+
+/**
+ * Pipeline step 7 (SPEC §7): look the request up, serve a hit, or coalesce identical misses behind one leader whose
+ * complete answer is stored and handed to its followers. A leader that fails passes its failure to the followers;
+ * a leader whose answer cannot be shared (truncated, filtered, cancelled) releases them to go upstream themselves.
+ */
+final class CacheStep {
+  private final Vertx vertx;
+  private final Services services;
+
+  CacheStep(Vertx vertx, Services services) {
+    this.vertx = vertx;
+    this.services = services;
+  }
+
+  /**
+   * @param upstream continues the pipeline to the provider (with {@code ex.cacheWrite} set when the answer is to be
+   *     stored)
+   * @param serve answers from a stored or shared response
+   */
+  void run(RoutingContext ctx, Exchange ex, JsonObject body, Endpoint endpoint, Runnable upstream, Consumer<CachedResponse> serve) {
+    CacheDirective directive = CachePolicy.decide(ex.key.tenant().cache(), endpoint == Endpoint.EMBEDDINGS, body,
+        ctx.request().getHeader("cache-control"));
+    ex.cacheStatus = directive.status();
+    if (!directive.cacheable()) {
+      upstream.run();
+      return;
+    }
+    String tenant = ex.key.tenantId();
+    String key = CacheKey.of(tenant, endpoint.label(), ex.alias, directive.namespace(), body);
+    if (!directive.read()) {
+      ex.cacheWrite = new CacheWrite(ex, key, directive, null);
+      upstream.run();
+      return;
+    }
+    services.cache().get(tenant, key, endpoint.label(), ex.alias).onComplete(ar -> {
+      if (ex.isSettled()) return;
+      if (ar.failed()) {
+        ex.cacheStatus = "BYPASS"; // the cache is unavailable: neither wait for it nor write to it
+        upstream.run();
+        return;
+      }
+      CachedResponse hit = ar.result();
+      if (hit != null && fresh(hit, directive)) {
+        ex.cacheStatus = "HIT";
+        serve.accept(hit);
+        return;
+      }
+      SingleFlight.Join join = services.flights().join(key);
+      if (join.isLeader()) {
+        ex.cacheWrite = new CacheWrite(ex, key, directive, join.lead());
+        upstream.run();
+        return;
+      }
+      Context context = vertx.getOrCreateContext();
+      join.follower().onComplete(shared -> context.runOnContext(v -> {
+        if (ex.isSettled()) return;
+        if (shared.succeeded()) {
+          ex.cacheStatus = "HIT";
+          serve.accept(shared.result());
+        } else if (shared.cause() instanceof NotShared) {
+          upstream.run();
+        } else {
+          ctx.fail(shared.cause());
+        }
+      }));
+    });
+  }
+
+  private boolean fresh(CachedResponse hit, CacheDirective directive) {
+    return directive.maxAgeSeconds() < 0 || services.clock().millis() - hit.createdMillis() <= directive.maxAgeSeconds() * 1000;
+  }
+
+  /** Followers of a leader whose answer cannot be shared go upstream on their own. */
+  static final class NotShared extends RuntimeException {
+    NotShared() {
+      super("leader's answer is not shareable", null, false, false);
+    }
+  }
+
+  /** The leader's (or a refresh's) obligation: store a complete success and release followers, exactly once. */
+  final class CacheWrite {
+    private final Exchange ex;
+    private final String key;
+    private final CacheDirective directive;
+    private final SingleFlight.Lead lead;
+    private StreamAssembler assembler;
+    private boolean done;
+
+    CacheWrite(Exchange ex, String key, CacheDirective directive, SingleFlight.Lead lead) {
+      this.ex = ex;
+      this.key = key;
+      this.directive = directive;
+      this.lead = lead;
+    }
+
+    void onChunk(JsonObject chunk) {
+      if (done) return;
+      if (assembler == null) assembler = new StreamAssembler();
+      assembler.add(chunk);
+    }
+
+    /** The stream ended with [DONE]. */
+    void onStreamComplete() {
+      onComplete(assembler == null ? null : assembler.completion());
+    }
+
+    /** A complete JSON answer (before any per-client conversion). */
+    void onComplete(JsonObject response) {
+      if (done) return;
+      boolean complete = "embeddings".equals(ex.endpoint) ? SseReplay.isCompleteEmbedding(response) : SseReplay.isCompleteChat(response);
+      if (!complete) {
+        abandon();
+        return;
+      }
+      done = true;
+      CachedResponse entry = new CachedResponse(ex.key.tenantId(), ex.endpoint, ex.alias, services.clock().millis(), response);
+      if (directive.write()) services.cache().put(key, entry, directive.ttl());
+      if (lead != null) lead.complete(entry);
+    }
+
+    /** The upstream failed before the commit point: followers get the same failure; nothing is stored. */
+    void onFailure(Throwable failure) {
+      if (done) return;
+      done = true;
+      if (lead != null) lead.fail(failure);
+    }
+
+    /** Truncated, filtered, interrupted or cancelled: nothing is stored and followers go upstream themselves. */
+    void abandon() {
+      if (done) return;
+      done = true;
+      if (lead != null) lead.fail(new NotShared());
+    }
+  }
+}
