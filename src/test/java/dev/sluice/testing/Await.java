@@ -25,4 +25,20 @@ public final class Await {
       vertx.cancelTimer(timer);
     }
   }
+
+  /** Fails with {@code what} if {@code condition} becomes true within {@code window}; otherwise returns after it. */
+  public static void never(Vertx vertx, Duration window, String what, BooleanSupplier condition) throws Exception {
+    CompletableFuture<Void> happened = new CompletableFuture<>();
+    long timer = vertx.setPeriodic(1, 10, id -> {
+      if (condition.getAsBoolean()) happened.complete(null);
+    });
+    try {
+      happened.get(window.toMillis(), TimeUnit.MILLISECONDS);
+      throw new AssertionError("within " + window.toMillis() + " ms: " + what);
+    } catch (TimeoutException expected) {
+      // the condition stayed false for the whole window
+    } finally {
+      vertx.cancelTimer(timer);
+    }
+  }
 }
