@@ -2,6 +2,7 @@ package dev.sluice.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.Http;
@@ -11,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -95,12 +97,22 @@ class CommitPointTest {
     assertEnvelope(response, 504, "upstream_timeout");
     assertThat(millisSince(start)).isBetween(900L, 2_500L);
     upstream.awaitClosed(0, 1000);
+    Await.until(vertx, Duration.ofSeconds(1), "in-flight back to 0", () -> gateway.gateway.inFlight() == 0);
   }
 
   @Test
   void headersWithoutAFirstDataEventIsA504AfterTheFirstTokenTimeout() throws Exception {
     // A comment is not a first token: it must not commit the stream nor extend the deadline.
     upstream.always(Scripts.frames(List.of(": connected\n\n"), 0, false));
+    long start = System.nanoTime();
+    assertEnvelope(post(STREAM), 504, "upstream_timeout");
+    assertThat(millisSince(start)).isBetween(900L, 2_500L);
+    upstream.awaitClosed(0, 1000);
+  }
+
+  @Test
+  void heartbeatsBeforeTheFirstTokenDoNotExtendItsDeadline() throws Exception {
+    upstream.always(Scripts.frames(java.util.Collections.nCopies(40, Sse.PING), 100, false));
     long start = System.nanoTime();
     assertEnvelope(post(STREAM), 504, "upstream_timeout");
     assertThat(millisSince(start)).isBetween(900L, 2_500L);

@@ -2,6 +2,7 @@ package dev.sluice.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.RawClient;
@@ -9,6 +10,7 @@ import dev.sluice.testing.Sse;
 import dev.sluice.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -95,6 +97,7 @@ class StreamFaultTest {
       assertInterrupted(client.remainingEvents(), 3);
     }
     upstream.awaitClosed(0, 1000);
+    Await.until(vertx, Duration.ofSeconds(1), "in-flight back to 0", () -> gateway.gateway.inFlight() == 0);
   }
 
   @Test
@@ -156,6 +159,33 @@ class StreamFaultTest {
     });
     try (RawClient client = post(STREAM)) {
       assertInterrupted(client.remainingEvents(), 3);
+    }
+  }
+
+  @Test
+  void crlfFramingAndMultiLineDataAreParsed() throws Exception {
+    String multiLine = "data: {\"id\":\"chatcmpl-fake\",\"object\":\"chat.completion.chunk\",\"created\":1,\r\n"
+        + "data: \"model\":\"upstream-mini\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"two \"},"
+        + "\"finish_reason\":null}]}\r\n\r\n";
+    List<String> frames = Sse.concat(List.of(Sse.role(), Sse.content("one ")), multiLine, Sse.finish(), Sse.DONE);
+    upstream.always(Scripts.frames(frames.stream().map(f -> f.endsWith("\r\n\r\n") ? f : f.replace("\n", "\r\n")).toList(), 0, true));
+    try (RawClient client = post(STREAM)) {
+      List<String> events = client.remainingEvents();
+      assertThat(Sse.contents(events)).containsExactly("one ", "two ");
+      assertThat(events).last().isEqualTo("data: [DONE]");
+    }
+  }
+
+  @Test
+  void eventsSplitAcrossNetworkWritesAreReassembled() throws Exception {
+    String all = String.join("", Sse.concat(Sse.chunks(3), Sse.finish(), Sse.DONE));
+    List<String> pieces = new java.util.ArrayList<>();
+    for (int i = 0; i < all.length(); i += 37) pieces.add(all.substring(i, Math.min(all.length(), i + 37)));
+    upstream.always(Scripts.frames(pieces, 5, true));
+    try (RawClient client = post(STREAM)) {
+      List<String> events = client.remainingEvents();
+      assertThat(Sse.contents(events)).containsExactly("w1 ", "w2 ");
+      assertThat(events).last().isEqualTo("data: [DONE]");
     }
   }
 }
