@@ -80,7 +80,15 @@ final class HttpAttempt implements ChunkStream, SseParser.Listener {
     this.response = resp;
     int status = resp.statusCode();
     if (status < 200 || status > 299) {
-      readBounded(resp, MAX_ERROR_BODY, body -> fail(UpstreamFailure.status(status, ErrorBodies.normalise(body), retryAfterMillis(resp.headers()))));
+      readBounded(resp, MAX_ERROR_BODY, body -> {
+        // A 5xx whose body is not JSON at all is an HTML page from a proxy or load balancer in front of the provider:
+        // a malformed response (502 upstream_bad_response, notes U9), not the provider's own status. Still retryable.
+        if (status >= 500 && isErrorPage(body)) {
+          fail(UpstreamFailure.of(UpstreamFailure.Kind.BAD_RESPONSE, "upstream sent a non-JSON error page"));
+        } else {
+          fail(UpstreamFailure.status(status, ErrorBodies.normalise(body), retryAfterMillis(resp.headers())));
+        }
+      });
       return;
     }
     if (!stream) {
@@ -217,6 +225,15 @@ final class HttpAttempt implements ChunkStream, SseParser.Listener {
     } else if (failureHandler != null) {
       failureHandler.handle(failure);
     }
+  }
+
+  /** A non-blank body that cannot be a JSON object (an empty 503 body is left to the status mapping). */
+  private static boolean isErrorPage(Buffer body) {
+    for (int i = 0; i < body.length(); i++) {
+      byte b = body.getByte(i);
+      if (b != ' ' && b != '\t' && b != '\r' && b != '\n') return b != '{';
+    }
+    return false;
   }
 
   static long retryAfterMillis(MultiMap headers) {

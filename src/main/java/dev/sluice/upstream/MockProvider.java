@@ -39,10 +39,21 @@ public final class MockProvider implements Provider {
         promise.tryComplete(reply(request, script));
       }
     };
+    // Like a real upstream, an answer later than the headers timeout (streams; the mock sends headers and the first
+    // chunk together) or the total timeout (non-streaming) is a timeout failure at that deadline, not a late answer.
+    long limit = (request.stream() ? config.timeouts().headers() : config.timeouts().total()).toMillis();
+    UpstreamFailure.Kind timeout = request.stream() ? UpstreamFailure.Kind.HEADERS_TIMEOUT : UpstreamFailure.Kind.TOTAL_TIMEOUT;
     if (delay <= 0) {
       answer.run();
     } else {
-      long timer = vertx.setTimer(delay, id -> answer.run());
+      boolean late = delay >= limit;
+      long timer = vertx.setTimer(late ? limit : delay, id -> {
+        if (late) {
+          promise.tryFail(UpstreamFailure.of(timeout, "mock answer later than the " + timeout.name().toLowerCase(java.util.Locale.ROOT)));
+        } else {
+          answer.run();
+        }
+      });
       request.cancellation().onCancel(() -> {
         vertx.cancelTimer(timer);
         promise.tryFail(UpstreamFailure.of(UpstreamFailure.Kind.CANCELLED, "client went away"));

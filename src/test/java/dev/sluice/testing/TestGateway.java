@@ -13,6 +13,10 @@ public final class TestGateway implements AutoCloseable {
   public static final String KEY = "sk-sluice-test-acme-0123456789abcdefghijklmnopqrstuvwxyz";
   public static final String OTHER_KEY = "sk-sluice-test-beta-0123456789abcdefghijklmnopqrstuvwxyz";
   public static final String PROVIDER_KEY = "sk-provider-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+  /** The {@code server:} mapping of {@link #yaml(String, String)}. */
+  public static final String DEFAULT_SERVER = "{ port: 0, instances: 1, shutdown-grace: 2s, sse-keepalive: 15s }";
+  /** The {@code timeouts:} mapping of provider {@code fake} in {@link #yaml(String, String)}. */
+  public static final String DEFAULT_TIMEOUTS = "{ connect: 500ms, headers: 1s, first-token: 1s, idle: 500ms, total: 1s }";
 
   public final Gateway gateway;
 
@@ -30,8 +34,13 @@ public final class TestGateway implements AutoCloseable {
    * tenant {@code beta} (only {@code text-embedding-3-small}). {@code extra} is appended verbatim.
    */
   public static String yaml(String upstreamBaseUrl, String extra) {
+    return yaml(upstreamBaseUrl, extra, DEFAULT_SERVER, DEFAULT_TIMEOUTS);
+  }
+
+  /** {@link #yaml(String, String)} with its {@code server:} mapping and provider {@code fake}'s timeouts replaced. */
+  public static String yaml(String upstreamBaseUrl, String extra, String server, String timeouts) {
     return """
-        server: { port: 0, instances: 1, shutdown-grace: 2s, sse-keepalive: 15s }
+        server: %s
         security: { key-pepper: "%s" }
         providers:
           fake:
@@ -40,7 +49,7 @@ public final class TestGateway implements AutoCloseable {
             api-key: "%s"
             max-connections: 8
             max-wait-queue: 4
-            timeouts: { connect: 500ms, headers: 1s, first-token: 1s, idle: 500ms, total: 1s }
+            timeouts: %s
         models:
           gpt-4o-mini: { deployments: [ { provider: fake, model: upstream-mini } ] }
           text-embedding-3-small: { deployments: [ { provider: fake, model: upstream-embed } ] }
@@ -51,11 +60,21 @@ public final class TestGateway implements AutoCloseable {
             keys: [ { id: beta-key-1, digest: "%s" } ]
             models: [ text-embedding-3-small ]
         %s
-        """.formatted(PEPPER, upstreamBaseUrl, PROVIDER_KEY, digest(KEY), digest(OTHER_KEY), extra == null ? "" : extra);
+        """.formatted(server, PEPPER, upstreamBaseUrl, PROVIDER_KEY, timeouts, digest(KEY), digest(OTHER_KEY),
+            extra == null ? "" : extra);
   }
 
   public static SluiceConfig config(String upstreamBaseUrl) {
     return ConfigLoader.parse(yaml(upstreamBaseUrl, ""), Map.of());
+  }
+
+  public static TestGateway start(Vertx vertx, String upstreamBaseUrl, String server, String timeouts) {
+    return start(vertx, ConfigLoader.parse(yaml(upstreamBaseUrl, "", server, timeouts), Map.of()));
+  }
+
+  /** Starts a gateway from a complete YAML document (for configs unlike {@link #yaml}, e.g. a mock provider). */
+  public static TestGateway startYaml(Vertx vertx, String yaml) {
+    return start(vertx, ConfigLoader.parse(yaml, Map.of()));
   }
 
   public static TestGateway start(Vertx vertx, SluiceConfig config) {
