@@ -42,7 +42,7 @@ public final class ApiRouter {
     this.inFlight = inFlight;
     this.ready = ready;
     this.admission = new Admission(vertx, services);
-    this.completions = new CompletionsHandler(vertx, providers, admission);
+    this.completions = new CompletionsHandler(vertx, providers, admission, new CacheStep(vertx, services));
   }
 
   public Router router() {

@@ -1,5 +1,7 @@
 package dev.sluice.http;
 
+import dev.sluice.cache.CachedResponse;
+import dev.sluice.cache.SseReplay;
 import dev.sluice.config.Deployment;
 import dev.sluice.json.StrictJson;
 import dev.sluice.routing.AttemptLoop;
@@ -31,9 +33,11 @@ final class CompletionsHandler {
   private final AttemptLoop attempts = new AttemptLoop();
 
   private final Admission admission;
+  private final CacheStep cache;
 
-  CompletionsHandler(Vertx vertx, ProviderSet providers, Admission admission) {
+  CompletionsHandler(Vertx vertx, ProviderSet providers, Admission admission, CacheStep cache) {
     this.admission = admission;
+    this.cache = cache;
     this.vertx = vertx;
     this.providers = providers;
   }
@@ -56,13 +60,13 @@ final class CompletionsHandler {
     ex.stream = view.stream();
     ex.clientWantsUsage = view.includeUsage();
     Route route = ex.state.router().resolve(ex.key.tenant(), view.model());
-    // Admission (context guard, rate limits, concurrency, budget), then — later — the response cache.
+    // Admission (context guard, rate limits, concurrency, budget), then the response cache, then the provider.
     admission.admit(ex, route, body, endpoint, raw.length()).onComplete(ar -> {
       if (ex.isSettled()) return; // the client left while we were deciding
       if (ar.failed()) {
         ctx.fail(ar.cause());
       } else {
-        forward(ctx, ex, route, endpoint, body, view);
+        cache.run(ctx, ex, body, endpoint, () -> forward(ctx, ex, route, endpoint, body, view), hit -> serveCached(ex, hit, view));
       }
     });
   }
@@ -82,6 +86,7 @@ final class CompletionsHandler {
         .onComplete(ar -> {
           if (ex.isSettled()) return; // client went away meanwhile
           if (ar.failed()) {
+            if (ex.cacheWrite != null) ex.cacheWrite.onFailure(ar.cause());
             ctx.fail(ar.cause());
             return;
           }
@@ -100,6 +105,7 @@ final class CompletionsHandler {
   private static JsonObject upstreamBody(JsonObject body, Deployment deployment, RequestView view) {
     JsonObject copy = new JsonObject(new LinkedHashMap<>(body.getMap()));
     copy.put("model", deployment.model());
+    copy.remove("cache"); // the gateway's cache controls are ours, never the provider's
     if (view.stream()) {
       JsonObject options = body.getValue("stream_options") instanceof JsonObject o ? o.copy() : new JsonObject();
       copy.put("stream_options", options.put("include_usage", true));
@@ -117,6 +123,7 @@ final class CompletionsHandler {
     UpstreamReply.Json json = (UpstreamReply.Json) delivery.reply();
     Buffer out = json.body();
     if (json.json().getValue("usage") instanceof JsonObject usage) ex.usage = usage;
+    if (ex.cacheWrite != null) ex.cacheWrite.onComplete(json.json().copy());
     if (view.base64Embeddings() && convertEmbeddingsToBase64(json.json())) out = json.json().toBuffer();
     HttpServerResponse response = ex.response;
     response.setStatusCode(200);
@@ -127,12 +134,40 @@ final class CompletionsHandler {
     ex.settle(200, "ok");
   }
 
+  /** Answers from a stored (or single-flight shared) response: no provider call, no tokens billed. */
+  private void serveCached(Exchange ex, CachedResponse hit, RequestView view) {
+    ex.savedUsage = hit.body().getValue("usage") instanceof JsonObject u ? u : null;
+    HttpServerResponse response = ex.response;
+    response.setStatusCode(200);
+    if (view.stream()) {
+      response.putHeader("content-type", "text/event-stream; charset=utf-8").putHeader("cache-control", "no-cache");
+      gatewayHeaders(ex, MultiMap.caseInsensitiveMultiMap());
+      Buffer events = Buffer.buffer();
+      for (JsonObject chunk : SseReplay.chunks(hit.body(), view.includeUsage())) {
+        events.appendString("data: ").appendBuffer(chunk.toBuffer()).appendString("\n\n");
+      }
+      ex.firstByteNanos = System.nanoTime();
+      response.end(events.appendString("data: [DONE]\n\n"));
+    } else {
+      JsonObject body = hit.body();
+      if (view.base64Embeddings()) {
+        body = body.copy();
+        convertEmbeddingsToBase64(body);
+      }
+      response.putHeader("content-type", "application/json");
+      gatewayHeaders(ex, MultiMap.caseInsensitiveMultiMap());
+      ex.firstByteNanos = System.nanoTime();
+      response.end(body.toBuffer());
+    }
+    ex.settle(200, "ok");
+  }
+
   static void gatewayHeaders(Exchange ex, MultiMap upstreamHeaders) {
     HttpServerResponse response = ex.response;
     HeaderPolicy.fromUpstream(upstreamHeaders, response);
-    response.putHeader("x-sluice-provider", ex.provider);
+    if (ex.provider != null) response.putHeader("x-sluice-provider", ex.provider);
     response.putHeader("x-sluice-attempts", Integer.toString(ex.attempts));
-    response.putHeader("x-sluice-cache", "DISABLED");
+    response.putHeader("x-sluice-cache", ex.cacheStatus);
     response.putHeader("x-sluice-overhead-ms", String.format(Locale.ROOT, "%.3f", ex.overheadMillis(System.nanoTime())));
   }
 

@@ -64,6 +64,7 @@ final class StreamRelay {
   private void onChunk(ChatChunk chunk) {
     if (done) return;
     if (chunk.isDone()) {
+      if (exchange.cacheWrite != null) exchange.cacheWrite.onStreamComplete();
       done = true;
       cancelPing();
       response.end(DONE);
@@ -72,6 +73,7 @@ final class StreamRelay {
     }
     JsonObject usage = chunk.usage();
     if (usage != null) exchange.usage = usage;
+    if (exchange.cacheWrite != null) exchange.cacheWrite.onChunk(chunk.json());
     collectText(chunk);
     if (chunk.isUsageOnly() && !exchange.clientWantsUsage) return;
     byte[] data = chunk.data().getBytes(StandardCharsets.UTF_8);
