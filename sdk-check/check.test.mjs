@@ -64,3 +64,25 @@ test('a wrong key raises AuthenticationError (401)', async () => {
     },
   );
 });
+
+test('a deterministic request is cached: the second answer is a HIT, as JSON and replayed as a stream', async () => {
+  const params = { model: 'gpt-4o-mini', temperature: 0, messages: [{ role: 'user', content: `cache check ${Date.now()}` }] };
+  const first = await client.chat.completions.create(params).withResponse();
+  assert.equal(first.response.headers.get('x-sluice-cache'), 'MISS');
+  const second = await client.chat.completions.create(params).withResponse();
+  assert.equal(second.response.headers.get('x-sluice-cache'), 'HIT');
+  assert.equal(second.data.choices[0].message.content, first.data.choices[0].message.content);
+  assert.deepEqual(second.data.usage, first.data.usage);
+
+  const streamed = await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } })
+    .withResponse();
+  assert.equal(streamed.response.headers.get('x-sluice-cache'), 'HIT');
+  let text = '';
+  let usage = null;
+  for await (const chunk of streamed.data) {
+    text += chunk.choices[0]?.delta?.content ?? '';
+    if (chunk.usage) usage = chunk.usage;
+  }
+  assert.equal(text, first.data.choices[0].message.content);
+  assert.equal(usage?.total_tokens, first.data.usage.total_tokens);
+});

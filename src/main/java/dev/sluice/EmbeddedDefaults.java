@@ -10,6 +10,7 @@ import dev.sluice.config.RedisConfig;
 import dev.sluice.config.SecurityConfig;
 import dev.sluice.config.ServerConfig;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.config.TenantCacheConfig;
 import dev.sluice.config.TenantConfig;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,8 +18,8 @@ import java.util.Map;
 
 /**
  * The configuration used when no file is given: a deterministic {@code mock} provider (or OpenAI when
- * {@code OPENAI_API_KEY} is set), common aliases, and one {@code demo} tenant whose key comes from
- * {@code SLUICE_DEMO_KEY} or is generated.
+ * {@code OPENAI_API_KEY} is set), common aliases, and one {@code demo} tenant (response cache on) whose key comes
+ * from {@code SLUICE_DEMO_KEY} or is generated.
  */
 public final class EmbeddedDefaults {
   /** The config and the demo key; {@code generatedKey} says whether the key must be shown to the operator. */
@@ -49,7 +50,8 @@ public final class EmbeddedDefaults {
     for (String alias : EMBEDDING_ALIASES) models.put(alias, route(openAi ? "openai" : "mock", alias));
     models.put("mock", route("mock", "mock"));
 
-    TenantConfig demo = new TenantConfig("demo", List.of(new KeyConfig("demo-key", digest)), null, null, null, null, null, null);
+    TenantConfig demo = new TenantConfig("demo", List.of(new KeyConfig("demo-key", digest)), null, null, null,
+        new TenantCacheConfig(true, null), null, null);
     ServerConfig server = new ServerConfig(portFrom(env), null, null, null, env.get("SLUICE_ADMIN_TOKEN"), null, null,
         null, null, null, null);
     SluiceConfig config = new SluiceConfig(server, new RedisConfig(env.get("SLUICE_REDIS_URL"), null, null), security,

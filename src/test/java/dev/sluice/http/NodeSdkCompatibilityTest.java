@@ -60,7 +60,7 @@ class NodeSdkCompatibilityTest {
 
     System.out.println("node --test sdk-check/ (" + version.output().trim() + "):\n" + check.output());
     assertThat(check.exit()).as("node --test sdk-check/ failed:%n%s", check.output()).isZero();
-    assertThat(check.output()).contains("# pass 5").contains("# fail 0");
+    assertThat(check.output()).contains("# pass 6").contains("# fail 0");
   }
 
   record Result(int exit, String output) {}
