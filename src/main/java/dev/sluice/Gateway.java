@@ -12,7 +12,11 @@ import dev.sluice.ratelimit.RedisBudgetGuard;
 import dev.sluice.ratelimit.RedisRateLimiter;
 import dev.sluice.redis.RedisBreaker;
 import dev.sluice.redis.RedisConnections;
+import dev.sluice.usage.GatewayMetrics;
 import dev.sluice.usage.TokenCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.redis.client.Redis;
 import java.time.Clock;
 import dev.sluice.http.GatewayState;
@@ -42,6 +46,7 @@ public final class Gateway {
   private volatile boolean draining;
   private volatile int port;
   private Services services;
+  private GatewayMetrics metrics;
   private Redis redis;
   private String firstDeployment;
   private String restDeployment;
@@ -63,7 +68,13 @@ public final class Gateway {
 
   /** @param clock drives the in-memory buckets, the Redis breaker and budget days; tests pass a manual one */
   public static Future<Gateway> start(Vertx vertx, SluiceConfig config, int portOverride, Clock clock) {
+    return start(vertx, config, portOverride, clock, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  /** @param registry where the gateway's meters go; {@link Main} passes the one Vert.x's own metrics use */
+  public static Future<Gateway> start(Vertx vertx, SluiceConfig config, int portOverride, Clock clock, MeterRegistry registry) {
     Gateway gateway = new Gateway(vertx, config);
+    gateway.metrics = new GatewayMetrics(registry, () -> gateway.state.get().tenantIds(), () -> gateway.state.get().config().models().keySet());
     int instances = config.server().instances() == 0 ? Runtime.getRuntime().availableProcessors() : config.server().instances();
     int requestedPort = portOverride >= 0 ? portOverride : config.server().port();
     try {
@@ -85,21 +96,31 @@ public final class Gateway {
     SingleFlight flights = new SingleFlight();
     if (!redisConfig.enabled()) {
       return new Services(new LocalRateLimiter(clock::millis, 1), new LocalBudgetGuard(1),
-          new LocalResponseCache(config.cache().maxEntries(), () -> clock.millis() * 1_000_000L), flights, tokens, clock);
+          new LocalResponseCache(config.cache().maxEntries(), () -> clock.millis() * 1_000_000L), flights, tokens, clock,
+          metrics);
     }
     redis = RedisConnections.create(vertx, redisConfig, 32);
     long timeout = redisConfig.commandTimeout().toMillis();
     // One breaker per concern: a broken budget key space must not switch off rate limiting, and vice versa.
-    return new Services(
-        new RedisRateLimiter(redis, timeout, new RedisBreaker(3, 5000, clock::millis), new LocalRateLimiter(clock::millis, replicas)),
-        new RedisBudgetGuard(redis, timeout, new RedisBreaker(3, 5000, clock::millis), new LocalBudgetGuard(replicas)),
-        new RedisResponseCache(redis, timeout, new RedisBreaker(3, 5000, clock::millis)), flights, tokens, clock);
+    RedisRateLimiter limiter = new RedisRateLimiter(redis, timeout, new RedisBreaker(3, 5000, clock::millis),
+        new LocalRateLimiter(clock::millis, replicas));
+    RedisBudgetGuard budgets = new RedisBudgetGuard(redis, timeout, new RedisBreaker(3, 5000, clock::millis),
+        new LocalBudgetGuard(replicas));
+    RedisResponseCache cache = new RedisResponseCache(redis, timeout, new RedisBreaker(3, 5000, clock::millis));
+    metrics.registerCounter("llm_redis_errors_total", "op", "ratelimit", limiter, RedisRateLimiter::redisErrors);
+    metrics.registerCounter("llm_redis_errors_total", "op", "budget", budgets, RedisBudgetGuard::redisErrors);
+    metrics.registerCounter("llm_redis_errors_total", "op", "cache", cache, RedisResponseCache::errors);
+    metrics.registerCounter("llm_ratelimit_degraded_total", "backend", "redis", limiter, RedisRateLimiter::degradedDecisions);
+    metrics.registerCounter("llm_redis_corrupt_total", "op", "ratelimit", limiter, RedisRateLimiter::corruptKeys);
+    metrics.registerCounter("llm_redis_corrupt_total", "op", "cache", cache, RedisResponseCache::corruptEntries);
+    return new Services(limiter, budgets, cache, flights, tokens, clock, metrics);
   }
 
   private Future<Gateway> deploy(int instances, int bindPort) {
     Gateway gateway = this;
     GatewayVerticle first = gateway.verticle(instances, bindPort);
     return AccessLog.subscribe(vertx)
+        .compose(c -> metrics.subscribe(vertx))
         .compose(c -> vertx.deployVerticle(first, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)))
         .compose(id -> {
           gateway.firstDeployment = id;

@@ -9,6 +9,13 @@ import dev.sluice.config.SluiceConfig;
 import dev.sluice.mock.MockUpstreamServer;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Clock;
+import java.util.EnumSet;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -64,10 +71,15 @@ public final class Main {
       return;
     }
     int port = env.containsKey("SLUICE_PORT") && configPath != null ? Integer.parseInt(env.get("SLUICE_PORT").trim()) : -1;
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    // One Prometheus registry for Vert.x's own HTTP/pool meters (method and code labels only: never the path) and ours.
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true)
+        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME));
+    Vertx vertx = Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(metrics))
+        .withMetrics(new MicrometerMetricsFactory(registry)).build();
     Gateway gateway;
     try {
-      gateway = Gateway.start(vertx, config, port).await(60, TimeUnit.SECONDS);
+      gateway = Gateway.start(vertx, config, port, Clock.systemUTC(), registry).await(60, TimeUnit.SECONDS);
     } catch (Exception e) {
       LOG.error("sluice failed to start: {}", e.toString());
       vertx.close().await(10, TimeUnit.SECONDS);

@@ -62,7 +62,15 @@ final class Admission {
           ex.limitDecision = decision;
         }
         rateLimitHeaders(ex.response, decision);
-        if (!decision.allowed()) return Future.failedFuture(denied(decision, request).asFailure());
+        if (!decision.allowed()) {
+          ex.rateLimit = switch (decision.denial()) {
+            case REQUESTS -> "requests";
+            case CONCURRENCY -> "concurrency";
+            case LIMITER_UNAVAILABLE -> "unavailable";
+            default -> "tokens";
+          };
+          return Future.failedFuture(denied(decision, request).asFailure());
+        }
         double worstCase = new CostCalculator(ex.state.config().pricing()).worstCase(countModel, promptTokens, maxOutput);
         BudgetRequest budget = new BudgetRequest(tenant.id(), ex.requestId, tenant.budget(), worstCase,
             LocalDate.now(services.clock().withZone(ZoneOffset.UTC)), tenant.onRedisFailure());
@@ -72,6 +80,7 @@ final class Admission {
             ex.budgetDecision = verdict;
             return Future.<Void>succeededFuture();
           }
+          ex.rateLimit = verdict.unavailable() ? "unavailable" : "budget";
           if (verdict.unavailable()) return Future.failedFuture(limiterUnavailable().asFailure());
           return Future.failedFuture(new ApiError(429, "insufficient_quota", "insufficient_quota", null,
               "You exceeded your current quota: the tenant's budget is exhausted.", -1, false).asFailure());

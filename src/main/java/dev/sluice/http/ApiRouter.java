@@ -27,6 +27,7 @@ public final class ApiRouter {
   private final UsagePublisher publisher;
   private final AtomicInteger inFlight;
   private final BooleanSupplier ready;
+  private final Services services;
   private final Admission admission;
   private final CompletionsHandler completions;
 
@@ -41,6 +42,7 @@ public final class ApiRouter {
     this.publisher = publisher;
     this.inFlight = inFlight;
     this.ready = ready;
+    this.services = services;
     this.admission = new Admission(vertx, services);
     this.completions = new CompletionsHandler(vertx, providers, admission, new CacheStep(vertx, services));
   }
@@ -49,6 +51,7 @@ public final class ApiRouter {
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/health/ready").handler(this::readiness);
+    router.get("/metrics").handler(this::metrics);
     // Body handling is keyed on the method inside the handlers: a POST-only wildcard route would make every GET to
     // an unknown /v1 path a 405 instead of a 404.
     router.route("/v1/*").handler(this::begin).handler(this::authenticate).handler(this::requireJson).handler(this::readBody);
@@ -67,7 +70,12 @@ public final class ApiRouter {
   private void begin(RoutingContext ctx) {
     String requestId = RequestIds.accept(ctx.request().getHeader("x-request-id"));
     ctx.response().putHeader("x-request-id", requestId);
-    Exchange ex = new Exchange(requestId, state.get(), ctx.response(), publisher, inFlight::decrementAndGet, admission);
+    Exchange[] self = new Exchange[1];
+    Exchange ex = new Exchange(requestId, state.get(), ctx.response(), publisher, () -> {
+      inFlight.decrementAndGet();
+      if (self[0].key != null) services.metrics().requestEnded(self[0].key.tenantId());
+    }, admission);
+    self[0] = ex;
     ctx.put(Exchange.KEY, ex);
     ctx.response().closeHandler(v -> {
       ex.cancellation.cancel();
@@ -90,6 +98,7 @@ public final class ApiRouter {
       return;
     }
     ex.key = key;
+    services.metrics().requestStarted(key.tenantId());
     ctx.next();
   }
 
@@ -196,6 +205,12 @@ public final class ApiRouter {
   private static JsonObject model(Exchange ex, String alias) {
     return new JsonObject().put("id", alias).put("object", "model").put("created", ex.state.createdEpochSeconds())
         .put("owned_by", "sluice");
+  }
+
+  private void metrics(RoutingContext ctx) {
+    String body = services.metrics().registry() instanceof io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus
+        ? prometheus.scrape() : "";
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(body);
   }
 
   private void readiness(RoutingContext ctx) {

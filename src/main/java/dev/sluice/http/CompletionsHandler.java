@@ -56,10 +56,10 @@ final class CompletionsHandler {
     Buffer raw = ctx.get(ApiRouter.BODY);
     JsonObject body = StrictJson.parseObject(raw);
     RequestView view = endpoint == Endpoint.EMBEDDINGS ? RequestView.embeddings(body) : RequestView.chat(body);
-    ex.alias = view.model();
     ex.stream = view.stream();
     ex.clientWantsUsage = view.includeUsage();
     Route route = ex.state.router().resolve(ex.key.tenant(), view.model());
+    ex.alias = route.alias(); // only a configured alias reaches logs and metric labels
     // Admission (context guard, rate limits, concurrency, budget), then the response cache, then the provider.
     admission.admit(ex, route, body, endpoint, raw.length()).onComplete(ar -> {
       if (ex.isSettled()) return; // the client left while we were deciding

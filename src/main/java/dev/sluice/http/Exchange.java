@@ -41,6 +41,8 @@ final class Exchange {
   long firstByteNanos;
   JsonObject usage;
   String errorCode;
+  /** Which limit refused the request (requests, tokens, concurrency, budget, unavailable), if one did. */
+  String rateLimit;
   /** Admission's estimate of prompt tokens; the fallback count when the provider reports no usage. */
   long promptEstimate;
   /** Content streamed to the client, kept to count completion tokens when a stream ends without usage. */
@@ -102,7 +104,7 @@ final class Exchange {
     double overhead = firstByteNanos == 0 ? overheadMillis(now) : overheadMillis(firstByteNanos);
     publisher.publish(new UsageEvent(System.currentTimeMillis(), requestId, key == null ? null : key.tenantId(),
         key == null ? null : key.keyId(), endpoint, alias, provider, upstreamModel, stream, status, outcome, errorCode,
-        attempts, cacheStatus, savedUsage == null ? 0 : savedUsage.getLong("total_tokens", 0L), prompt, completion, cached, reasoning, usageSource, cost,
+        rateLimit, attempts, cacheStatus, savedUsage == null ? 0 : savedUsage.getLong("total_tokens", 0L), prompt, completion, cached, reasoning, usageSource, cost,
         TimeUnit.NANOSECONDS.toMicros(now - startNanos) / 1000.0,
         firstByteNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMicros(firstByteNanos - startNanos) / 1000.0, overhead));
   }

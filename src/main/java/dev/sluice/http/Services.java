@@ -4,13 +4,14 @@ import dev.sluice.cache.ResponseCache;
 import dev.sluice.cache.SingleFlight;
 import dev.sluice.ratelimit.BudgetGuard;
 import dev.sluice.ratelimit.RateLimiter;
+import dev.sluice.usage.GatewayMetrics;
 import dev.sluice.usage.TokenCounter;
 import java.time.Clock;
 
 /**
  * The process-wide services every event loop shares: the rate limiter and budget guard, the response cache and its
- * single-flight table (in memory or Redis-backed), the token counter, and the clock that decides budget days and
- * cache ages. Built once by {@code Gateway}.
+ * single-flight table (in memory or Redis-backed), the token counter, the clock that decides budget days and
+ * cache ages, and the Prometheus meters. Built once by {@code Gateway}.
  */
 public record Services(RateLimiter limiter, BudgetGuard budgets, ResponseCache cache, SingleFlight flights,
-                       TokenCounter tokens, Clock clock) {}
+                       TokenCounter tokens, Clock clock, GatewayMetrics metrics) {}

@@ -1,0 +1,136 @@
+package dev.sluice.usage;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.MessageConsumer;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The Prometheus meters of SPEC §9, fed from usage events (so the request path never waits on them). Labels come
+ * only from bounded, configured sets — tenant ids and aliases from config (anything else becomes {@code other}),
+ * provider names, status classes, cache results — never keys, request ids or users. Histograms use explicit
+ * buckets for LLM latencies (TTFT 10 ms–60 s, duration 50 ms–10 min) and for gateway overhead (50 µs–100 ms).
+ */
+public final class GatewayMetrics {
+  private static final Duration[] DURATION_BUCKETS = seconds(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600);
+  private static final Duration[] TTFT_BUCKETS = seconds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60);
+  private static final Duration[] OVERHEAD_BUCKETS = seconds(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+      0.01, 0.025, 0.05, 0.1);
+
+  private final MeterRegistry registry;
+  private final Supplier<Set<String>> tenants;
+  private final Supplier<Set<String>> aliases;
+  private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+
+  /**
+   * @param tenants the configured tenant ids (current snapshot), to keep the tenant label bounded
+   * @param aliases the configured aliases, likewise
+   */
+  public GatewayMetrics(MeterRegistry registry, Supplier<Set<String>> tenants, Supplier<Set<String>> aliases) {
+    this.registry = registry;
+    this.tenants = tenants;
+    this.aliases = aliases;
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** Subscribes to {@code sluice.usage}; deploy once per process. */
+  public Future<MessageConsumer<UsageEvent>> subscribe(Vertx vertx) {
+    MessageConsumer<UsageEvent> consumer = vertx.eventBus().consumer(UsageEvent.ADDRESS, message -> record(message.body()));
+    return consumer.completion().map(v -> consumer);
+  }
+
+  /** A request of this tenant started (the in-flight gauge); pair with {@link #requestEnded}. */
+  public void requestStarted(String tenant) {
+    inFlightOf(tenant).incrementAndGet();
+  }
+
+  public void requestEnded(String tenant) {
+    inFlightOf(tenant).decrementAndGet();
+  }
+
+  private AtomicInteger inFlightOf(String tenant) {
+    return inFlight.computeIfAbsent(bounded(tenant, tenants), t -> {
+      AtomicInteger value = new AtomicInteger();
+      Gauge.builder("llm_inflight_requests", value, AtomicInteger::get).tag("tenant", t)
+          .description("API requests in progress").register(registry);
+      return value;
+    });
+  }
+
+  /** Exposes a counter kept elsewhere (e.g. Redis errors inside the limiter) as a Prometheus counter. */
+  public <T> void registerCounter(String name, String tagKey, String tagValue, T source, ToDoubleFunction<T> read) {
+    FunctionCounter.builder(name, source, read).tag(tagKey, tagValue).register(registry);
+  }
+
+  public void record(UsageEvent e) {
+    String tenant = bounded(e.tenant(), tenants);
+    String model = bounded(e.alias(), aliases);
+    String provider = e.provider() == null ? "none" : e.provider();
+    Counter.builder("llm_requests_total").tags("tenant", tenant, "model", model, "provider", provider,
+        "status", statusClass(e.status()), "outcome", e.outcome()).register(registry).increment();
+    Timer.builder("llm_request_duration_seconds").tags("tenant", tenant, "model", model)
+        .serviceLevelObjectives(DURATION_BUCKETS).register(registry).record((long) (e.latencyMs() * 1000), TimeUnit.MICROSECONDS);
+    if (e.stream() && e.ttftMs() >= 0) {
+      Timer.builder("llm_time_to_first_token_seconds").tags("tenant", tenant, "model", model)
+          .serviceLevelObjectives(TTFT_BUCKETS).register(registry).record((long) (e.ttftMs() * 1000), TimeUnit.MICROSECONDS);
+    }
+    Timer.builder("llm_gateway_overhead_seconds").description("time not spent waiting on the upstream")
+        .serviceLevelObjectives(OVERHEAD_BUCKETS).register(registry).record((long) (e.overheadMs() * 1000), TimeUnit.MICROSECONDS);
+    tokens(tenant, model, "prompt", e.promptTokens() - e.cachedTokens());
+    tokens(tenant, model, "cached", e.cachedTokens());
+    tokens(tenant, model, "completion", e.completionTokens());
+    if (e.costUsd() > 0) Counter.builder("llm_cost_usd_total").tags("tenant", tenant, "model", model).register(registry).increment(e.costUsd());
+    if (!"chat".equals(e.endpoint()) && !"embeddings".equals(e.endpoint())) return;
+    Counter.builder("llm_cache_requests_total").tag("result", e.cache()).register(registry).increment();
+    if ("HIT".equals(e.cache())) {
+      Counter.builder("llm_cache_hits_total").register(registry).increment();
+      if (e.tokensSaved() > 0) {
+        Counter.builder("llm_cache_tokens_saved_total").tags("tenant", tenant, "model", model).register(registry).increment(e.tokensSaved());
+      }
+    }
+    if (e.rateLimit() != null) {
+      Counter.builder("llm_ratelimit_rejections_total").tags("tenant", tenant, "limit", e.rateLimit()).register(registry).increment();
+    }
+    if (e.attempts() > 0) {
+      String result = "ok".equals(e.outcome()) || "client_cancel".equals(e.outcome()) ? "success"
+          : "partial_upstream_failure".equals(e.outcome()) ? "interrupted" : "failure";
+      Counter.builder("llm_upstream_attempts_total").tags("provider", provider, "result", result).register(registry)
+          .increment(e.attempts());
+    }
+  }
+
+  private void tokens(String tenant, String model, String type, long count) {
+    if (count <= 0) return;
+    Counter.builder("llm_tokens_total").tags("tenant", tenant, "model", model, "type", type).register(registry).increment(count);
+  }
+
+  private static String bounded(String value, Supplier<Set<String>> known) {
+    if (value == null) return "none";
+    return known.get().contains(value) ? value : "other";
+  }
+
+  static String statusClass(int status) {
+    return status == 499 ? "499" : (status / 100) + "xx";
+  }
+
+  private static Duration[] seconds(double... values) {
+    Duration[] out = new Duration[values.length];
+    for (int i = 0; i < values.length; i++) out[i] = Duration.ofNanos((long) (values[i] * 1e9));
+    return out;
+  }
+
+}
