@@ -12,7 +12,18 @@ import dev.sluice.ratelimit.RedisBudgetGuard;
 import dev.sluice.ratelimit.RedisRateLimiter;
 import dev.sluice.redis.RedisBreaker;
 import dev.sluice.redis.RedisConnections;
+import dev.sluice.config.ServerConfig;
+import dev.sluice.http.AdminRouter;
 import dev.sluice.usage.GatewayMetrics;
+import dev.sluice.usage.LocalSpendLedger;
+import dev.sluice.usage.RedisSpendLedger;
+import dev.sluice.usage.SpendLedger;
+import dev.sluice.usage.UsageEvent;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import dev.sluice.usage.TokenCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -47,6 +58,10 @@ public final class Gateway {
   private volatile int port;
   private Services services;
   private GatewayMetrics metrics;
+  private SpendLedger ledger;
+  private Clock clock;
+  private HttpServer admin;
+  private int adminPort = -1;
   private Redis redis;
   private String firstDeployment;
   private String restDeployment;
@@ -94,7 +109,9 @@ public final class Gateway {
     RedisConfig redisConfig = config.redis();
     int replicas = redisConfig.expectedReplicas();
     SingleFlight flights = new SingleFlight();
+    this.clock = clock;
     if (!redisConfig.enabled()) {
+      ledger = new LocalSpendLedger();
       return new Services(new LocalRateLimiter(clock::millis, 1), new LocalBudgetGuard(1),
           new LocalResponseCache(config.cache().maxEntries(), () -> clock.millis() * 1_000_000L), flights, tokens, clock,
           metrics);
@@ -107,6 +124,9 @@ public final class Gateway {
     RedisBudgetGuard budgets = new RedisBudgetGuard(redis, timeout, new RedisBreaker(3, 5000, clock::millis),
         new LocalBudgetGuard(replicas));
     RedisResponseCache cache = new RedisResponseCache(redis, timeout, new RedisBreaker(3, 5000, clock::millis));
+    RedisSpendLedger redisLedger = new RedisSpendLedger(redis, timeout);
+    ledger = redisLedger;
+    metrics.registerCounter("llm_redis_errors_total", "op", "ledger", redisLedger, RedisSpendLedger::errors);
     metrics.registerCounter("llm_redis_errors_total", "op", "ratelimit", limiter, RedisRateLimiter::redisErrors);
     metrics.registerCounter("llm_redis_errors_total", "op", "budget", budgets, RedisBudgetGuard::redisErrors);
     metrics.registerCounter("llm_redis_errors_total", "op", "cache", cache, RedisResponseCache::errors);
@@ -121,6 +141,8 @@ public final class Gateway {
     GatewayVerticle first = gateway.verticle(instances, bindPort);
     return AccessLog.subscribe(vertx)
         .compose(c -> metrics.subscribe(vertx))
+        .compose(c -> subscribeLedger())
+        .compose(c -> startAdmin())
         .compose(c -> vertx.deployVerticle(first, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)))
         .compose(id -> {
           gateway.firstDeployment = id;
@@ -133,6 +155,47 @@ public final class Gateway {
                 return gateway;
               });
         });
+  }
+
+  /** Books each event's cost in the ledger and refreshes the tenant's budget gauge (off the request path). */
+  private Future<Void> subscribeLedger() {
+    MessageConsumer<UsageEvent> consumer = vertx.eventBus().consumer(UsageEvent.ADDRESS, message -> {
+      UsageEvent event = message.body();
+      if (event.tenant() == null || event.costUsd() <= 0) return;
+      ledger.record(event).compose(v -> ledger.spend(event.tenant(), LocalDate.now(clock.withZone(ZoneOffset.UTC))))
+          .onSuccess(spend -> state.get().config().tenants().stream().filter(t -> t.id().equals(event.tenant())).findFirst()
+              .ifPresent(t -> {
+                double left = Double.MAX_VALUE;
+                if (t.budget().dailyUsd() != null) left = Math.min(left, t.budget().dailyUsd() - spend.dayUsd());
+                if (t.budget().monthlyUsd() != null) left = Math.min(left, t.budget().monthlyUsd() - spend.monthUsd());
+                if (left != Double.MAX_VALUE) metrics.budgetRemaining(t.id(), Math.max(0, left));
+              }));
+    });
+    return consumer.completion();
+  }
+
+  /** The admin listener, only when an admin token is configured (an unauthenticated admin API is never served). */
+  private Future<Void> startAdmin() {
+    ServerConfig server = state.get().config().server();
+    if (server.adminToken().isEmpty()) {
+      LOG.info("admin listener disabled: set server.admin-token (SLUICE_ADMIN_TOKEN) to enable it");
+      return Future.succeededFuture();
+    }
+    admin = vertx.createHttpServer(new HttpServerOptions().setHost(server.adminHost()).setPort(server.adminPort()))
+        .requestHandler(new AdminRouter(vertx, state::get, ledger, clock).router());
+    return admin.listen().map(s -> {
+      adminPort = s.actualPort();
+      return null;
+    });
+  }
+
+  /** The admin listener's port, or -1 when it is disabled. */
+  public int adminPort() {
+    return adminPort;
+  }
+
+  public SpendLedger ledger() {
+    return ledger;
   }
 
   private GatewayVerticle verticle(int instances, int bindPort) {
@@ -164,6 +227,7 @@ public final class Gateway {
     draining = true;
     Future<Void> rest = restDeployment == null ? Future.succeededFuture() : vertx.undeploy(restDeployment);
     return rest.eventually(() -> firstDeployment == null ? Future.succeededFuture() : vertx.undeploy(firstDeployment))
+        .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
         .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
   }
 }

@@ -55,7 +55,9 @@ public final class RedisResponseCache implements ResponseCache {
           }
           if (response == null) {
             corrupt.increment();
-            redis.send(Request.cmd(Command.DEL).arg(redisKey));
+            // delete before answering, so this request's own fresh write cannot be overtaken by the delete
+            return redis.send(Request.cmd(Command.DEL).arg(redisKey)).timeout(timeoutMillis, TimeUnit.MILLISECONDS)
+                .<CachedResponse>map(v -> null).otherwiseEmpty();
           }
           return Future.succeededFuture(response);
         });

@@ -32,6 +32,7 @@ public final class GatewayMetrics {
   private final Supplier<Set<String>> tenants;
   private final Supplier<Set<String>> aliases;
   private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicReference<Double>> budgets = new ConcurrentHashMap<>();
 
   /**
    * @param tenants the configured tenant ids (current snapshot), to keep the tenant label bounded
@@ -69,6 +70,16 @@ public final class GatewayMetrics {
           .description("API requests in progress").register(registry);
       return value;
     });
+  }
+
+  /** Publishes what is left of a tenant's tightest budget cap (day or month), as last read from the ledger. */
+  public void budgetRemaining(String tenant, double usd) {
+    budgets.computeIfAbsent(bounded(tenant, tenants), t -> {
+      java.util.concurrent.atomic.AtomicReference<Double> value = new java.util.concurrent.atomic.AtomicReference<>(usd);
+      Gauge.builder("llm_budget_remaining_usd", value, java.util.concurrent.atomic.AtomicReference::get).tag("tenant", t)
+          .description("USD left of the tenant's tightest budget cap").register(registry);
+      return value;
+    }).set(usd);
   }
 
   /** Exposes a counter kept elsewhere (e.g. Redis errors inside the limiter) as a Prometheus counter. */

@@ -10,6 +10,7 @@ import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.sluice.config.ConfigLoader;
+import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.Http;
@@ -256,6 +257,14 @@ class CacheHttpTest {
         "{\"v\":0,\"tenant\":\"acme\"}")) {
       redisServer.command("SET", key, bad);
       assertThat(cacheHeader(chat(CHAT))).as(bad).isEqualTo("MISS");
+      // the fresh entry is written after the response: wait until it is there (and valid) again
+      Await.until(vertx, java.time.Duration.ofSeconds(5), "entry rewritten", () -> {
+        try {
+          return redisServer.command("GET", key).contains("\"sha\"");
+        } catch (java.io.IOException e) {
+          return false;
+        }
+      });
       assertThat(cacheHeader(chat(CHAT))).as("rewritten after " + bad).isEqualTo("HIT");
     }
     assertThat(upstream.requestCount()).isEqualTo(4);

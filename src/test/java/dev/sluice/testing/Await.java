@@ -2,41 +2,39 @@ package dev.sluice.testing;
 
 import io.vertx.core.Vertx;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 
-/** Bounded waits for conditions, polled on a Vert.x timer (no sleeping on the JUnit thread). */
+/**
+ * Bounded waits for conditions. A Vert.x timer ticks every 10 ms and the condition is evaluated on the calling
+ * (JUnit) thread at each tick, so conditions may block (HTTP calls, {@code Future.await()}) and nothing sleeps.
+ */
 public final class Await {
   private Await() {}
 
   /** Returns once {@code condition} holds; fails with {@code what} if it does not within {@code timeout}. */
   public static void until(Vertx vertx, Duration timeout, String what, BooleanSupplier condition) throws Exception {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    long timer = vertx.setPeriodic(1, 10, id -> {
-      if (condition.getAsBoolean()) done.complete(null);
-    });
-    try {
-      done.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw new AssertionError("not within " + timeout.toMillis() + " ms: " + what);
-    } finally {
-      vertx.cancelTimer(timer);
-    }
+    if (!poll(vertx, timeout, condition)) throw new AssertionError("not within " + timeout.toMillis() + " ms: " + what);
   }
 
   /** Fails with {@code what} if {@code condition} becomes true within {@code window}; otherwise returns after it. */
   public static void never(Vertx vertx, Duration window, String what, BooleanSupplier condition) throws Exception {
-    CompletableFuture<Void> happened = new CompletableFuture<>();
-    long timer = vertx.setPeriodic(1, 10, id -> {
-      if (condition.getAsBoolean()) happened.complete(null);
-    });
+    if (poll(vertx, window, condition)) throw new AssertionError("within " + window.toMillis() + " ms: " + what);
+  }
+
+  private static boolean poll(Vertx vertx, Duration window, BooleanSupplier condition) throws InterruptedException {
+    LinkedBlockingQueue<Long> ticks = new LinkedBlockingQueue<>();
+    long timer = vertx.setPeriodic(1, 10, ticks::offer);
+    long deadline = System.nanoTime() + window.toNanos();
     try {
-      happened.get(window.toMillis(), TimeUnit.MILLISECONDS);
-      throw new AssertionError("within " + window.toMillis() + " ms: " + what);
-    } catch (TimeoutException expected) {
-      // the condition stayed false for the whole window
+      while (true) {
+        if (condition.getAsBoolean()) return true;
+        long remaining = deadline - System.nanoTime();
+        if (remaining <= 0) return false;
+        ticks.poll(remaining, TimeUnit.NANOSECONDS);
+        ticks.clear();
+      }
     } finally {
       vertx.cancelTimer(timer);
     }
