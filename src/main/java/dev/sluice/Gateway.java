@@ -166,9 +166,16 @@ public final class Gateway {
           .onSuccess(spend -> state.get().config().tenants().stream().filter(t -> t.id().equals(event.tenant())).findFirst()
               .ifPresent(t -> {
                 double left = Double.MAX_VALUE;
-                if (t.budget().dailyUsd() != null) left = Math.min(left, t.budget().dailyUsd() - spend.dayUsd());
-                if (t.budget().monthlyUsd() != null) left = Math.min(left, t.budget().monthlyUsd() - spend.monthUsd());
-                if (left != Double.MAX_VALUE) metrics.budgetRemaining(t.id(), Math.max(0, left));
+                double cap = 0;
+                if (t.budget().dailyUsd() != null) {
+                  left = t.budget().dailyUsd() - spend.dayUsd();
+                  cap = t.budget().dailyUsd();
+                }
+                if (t.budget().monthlyUsd() != null && t.budget().monthlyUsd() - spend.monthUsd() < left) {
+                  left = t.budget().monthlyUsd() - spend.monthUsd();
+                  cap = t.budget().monthlyUsd();
+                }
+                if (left != Double.MAX_VALUE) metrics.budgetRemaining(t.id(), Math.max(0, left), cap);
               }));
     });
     return consumer.completion();

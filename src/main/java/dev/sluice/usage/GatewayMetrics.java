@@ -33,6 +33,7 @@ public final class GatewayMetrics {
   private final Supplier<Set<String>> aliases;
   private final ConcurrentHashMap<String, AtomicInteger> inFlight = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicReference<Double>> budgets = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicReference<Double>> budgetCaps = new ConcurrentHashMap<>();
 
   /**
    * @param tenants the configured tenant ids (current snapshot), to keep the tenant label bounded
@@ -72,14 +73,25 @@ public final class GatewayMetrics {
     });
   }
 
-  /** Publishes what is left of a tenant's tightest budget cap (day or month), as last read from the ledger. */
-  public void budgetRemaining(String tenant, double usd) {
-    budgets.computeIfAbsent(bounded(tenant, tenants), t -> {
-      java.util.concurrent.atomic.AtomicReference<Double> value = new java.util.concurrent.atomic.AtomicReference<>(usd);
-      Gauge.builder("llm_budget_remaining_usd", value, java.util.concurrent.atomic.AtomicReference::get).tag("tenant", t)
-          .description("USD left of the tenant's tightest budget cap").register(registry);
+  /**
+   * Publishes what is left of a tenant's tightest budget cap (day or month), as last read from the ledger, and that
+   * cap, so dashboards and alerts can show the share used.
+   */
+  public void budgetRemaining(String tenant, double remainingUsd, double capUsd) {
+    String t = bounded(tenant, tenants);
+    gaugeOf(budgets, "llm_budget_remaining_usd", t, "USD left of the tenant's tightest budget cap").set(remainingUsd);
+    gaugeOf(budgetCaps, "llm_budget_limit_usd", t, "the tenant's tightest budget cap in USD").set(capUsd);
+  }
+
+  private java.util.concurrent.atomic.AtomicReference<Double> gaugeOf(
+      ConcurrentHashMap<String, java.util.concurrent.atomic.AtomicReference<Double>> gauges, String name, String tenant,
+      String description) {
+    return gauges.computeIfAbsent(tenant, t -> {
+      java.util.concurrent.atomic.AtomicReference<Double> value = new java.util.concurrent.atomic.AtomicReference<>(0.0);
+      Gauge.builder(name, value, java.util.concurrent.atomic.AtomicReference::get).tag("tenant", t)
+          .description(description).register(registry);
       return value;
-    }).set(usd);
+    });
   }
 
   /** Exposes a counter kept elsewhere (e.g. Redis errors inside the limiter) as a Prometheus counter. */
