@@ -139,9 +139,7 @@ public final class Gateway {
   private Future<Gateway> deploy(int instances, int bindPort) {
     Gateway gateway = this;
     GatewayVerticle first = gateway.verticle(instances, bindPort);
-    return AccessLog.subscribe(vertx)
-        .compose(c -> metrics.subscribe(vertx))
-        .compose(c -> subscribeLedger())
+    return subscribeUsageSinks()
         .compose(c -> startAdmin())
         .compose(c -> vertx.deployVerticle(first, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)))
         .compose(id -> {
@@ -157,10 +155,15 @@ public final class Gateway {
         });
   }
 
-  /** Books each event's cost in the ledger and refreshes the tenant's budget gauge (off the request path). */
-  private Future<Void> subscribeLedger() {
+  /**
+   * One consumer of {@code sluice.usage} feeds the access log, the metrics and the spend ledger, in that order (one
+   * delivery per event rather than one per sink). It runs on its own event loop, off the request path.
+   */
+  private Future<Void> subscribeUsageSinks() {
     MessageConsumer<UsageEvent> consumer = vertx.eventBus().consumer(UsageEvent.ADDRESS, message -> {
       UsageEvent event = message.body();
+      AccessLog.write(event);
+      metrics.record(event);
       if (event.tenant() == null || event.costUsd() <= 0) return;
       ledger.record(event).compose(v -> ledger.spend(event.tenant(), LocalDate.now(clock.withZone(ZoneOffset.UTC))))
           .onSuccess(spend -> state.get().config().tenants().stream().filter(t -> t.id().equals(event.tenant())).findFirst()

@@ -10,7 +10,6 @@ import dev.sluice.ratelimit.LimitRequest;
 import dev.sluice.ratelimit.RateLimitDecision;
 import dev.sluice.routing.Route;
 import dev.sluice.upstream.Endpoint;
-import dev.sluice.usage.CostCalculator;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
@@ -39,20 +38,26 @@ final class Admission {
 
   Future<Void> admit(Exchange ex, Route route, JsonObject body, Endpoint endpoint, int bodyBytes) {
     String countModel = route.deployments().get(0).model();
-    Future<Integer> prompt = bodyBytes <= INLINE_COUNT_LIMIT
-        ? Future.succeededFuture(countPrompt(body, endpoint, countModel))
+    TenantConfig tenant = ex.key.tenant();
+    TenantLimits tenantLimits = effectiveLimits(ex);
+    long maxOutput = endpoint == Endpoint.EMBEDDINGS ? 0 : maxOutputTokens(body, route.config());
+    ex.countPrompt = () -> countPrompt(body, endpoint, countModel);
+    // Counting costs CPU; skip it when nothing needs the number now: no token limit, no budget, and a body too
+    // small to exceed the context window (a token always covers at least one byte of the body).
+    boolean needCount = tenantLimits.tokensPerMinute() != null || !tenant.budget().equals(dev.sluice.config.BudgetConfig.NONE)
+        || endpoint == Endpoint.CHAT_COMPLETIONS && bodyBytes + maxOutput > route.config().contextWindow();
+    Future<Integer> prompt = !needCount ? Future.succeededFuture(-1)
+        : bodyBytes <= INLINE_COUNT_LIMIT ? Future.succeededFuture(countPrompt(body, endpoint, countModel))
         : vertx.executeBlocking(() -> countPrompt(body, endpoint, countModel), false);
-    return prompt.compose(promptTokens -> {
-      ex.promptEstimate = promptTokens;
-      long maxOutput = endpoint == Endpoint.EMBEDDINGS ? 0 : maxOutputTokens(body, route.config());
+    return prompt.compose(counted -> {
+      ex.promptEstimate = counted;
+      long promptTokens = Math.max(0, counted);
       if (endpoint == Endpoint.CHAT_COMPLETIONS && promptTokens + maxOutput > route.config().contextWindow()) {
         return Future.failedFuture(ApiError.invalidRequest("context_length_exceeded", "messages",
             "This model's maximum context length is " + route.config().contextWindow() + " tokens. However, you requested "
                 + (promptTokens + maxOutput) + " tokens (" + promptTokens + " in the messages, " + maxOutput
                 + " in the completion). Please reduce the length of the messages or completion.").asFailure());
       }
-      TenantConfig tenant = ex.key.tenant();
-      TenantLimits tenantLimits = effectiveLimits(ex);
       String scope = ex.state.config().limits().perModel() ? route.alias() : "";
       LimitRequest request = new LimitRequest(tenant.id(), scope, ex.requestId, tenantLimits, promptTokens + maxOutput,
           tenant.onRedisFailure());
@@ -71,7 +76,8 @@ final class Admission {
           };
           return Future.failedFuture(denied(decision, request).asFailure());
         }
-        double worstCase = new CostCalculator(ex.state.config().pricing()).worstCase(countModel, promptTokens, maxOutput);
+        if (tenant.budget().dailyUsd() == null && tenant.budget().monthlyUsd() == null) return Future.<Void>succeededFuture();
+        double worstCase = ex.state.costs().worstCase(countModel, promptTokens, maxOutput);
         BudgetRequest budget = new BudgetRequest(tenant.id(), ex.requestId, tenant.budget(), worstCase,
             LocalDate.now(services.clock().withZone(ZoneOffset.UTC)), tenant.onRedisFailure());
         return services.budgets().reserve(budget).compose(verdict -> {
@@ -157,8 +163,7 @@ final class Admission {
   /** Books what the request really used (or nothing, if it never reached a provider) and returns its cost. */
   double settle(Exchange ex, long promptTokens, long completionTokens, long cachedTokens) {
     long actualTokens = promptTokens + completionTokens;
-    double cost = new CostCalculator(ex.state.config().pricing()).cost(ex.upstreamModel, promptTokens, cachedTokens, 0,
-        completionTokens);
+    double cost = ex.state.costs().cost(ex.upstreamModel, promptTokens, cachedTokens, 0, completionTokens);
     if (ex.limitRequest != null) services.limiter().settle(ex.limitRequest, ex.limitDecision, actualTokens);
     if (ex.budgetRequest != null) services.budgets().settle(ex.budgetRequest, ex.budgetDecision, cost);
     return cost;

@@ -21,7 +21,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 
 /**
  * {@code POST /v1/chat/completions} and {@code POST /v1/embeddings}: the pipeline of SPEC §4 after auth and body
@@ -168,7 +167,14 @@ final class CompletionsHandler {
     if (ex.provider != null) response.putHeader("x-sluice-provider", ex.provider);
     response.putHeader("x-sluice-attempts", Integer.toString(ex.attempts));
     response.putHeader("x-sluice-cache", ex.cacheStatus);
-    response.putHeader("x-sluice-overhead-ms", String.format(Locale.ROOT, "%.3f", ex.overheadMillis(System.nanoTime())));
+    response.putHeader("x-sluice-overhead-ms", millis3(ex.overheadMillis(System.nanoTime())));
+  }
+
+  /** Milliseconds with three decimals, without String.format (hot path). */
+  static String millis3(double millis) {
+    long micros = Math.round(millis * 1000);
+    long frac = micros % 1000;
+    return (micros / 1000) + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
   }
 
   /**

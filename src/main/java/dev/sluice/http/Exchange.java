@@ -43,8 +43,10 @@ final class Exchange {
   String errorCode;
   /** Which limit refused the request (requests, tokens, concurrency, budget, unavailable), if one did. */
   String rateLimit;
-  /** Admission's estimate of prompt tokens; the fallback count when the provider reports no usage. */
-  long promptEstimate;
+  /** Admission's count of prompt tokens, or -1 when admission did not need it (then {@link #countPrompt} does). */
+  long promptEstimate = -1;
+  /** Counts the prompt on demand: for a stream that ends without provider usage. */
+  java.util.function.IntSupplier countPrompt;
   /** Content streamed to the client, kept to count completion tokens when a stream ends without usage. */
   StringBuilder streamedText;
   /** The {@code x-sluice-cache} value: DISABLED, BYPASS, MISS, REFRESH or HIT. */
@@ -96,7 +98,7 @@ final class Exchange {
     long reasoning = usage != null && usage.getValue("completion_tokens_details") instanceof JsonObject d ? d.getLong("reasoning_tokens", 0L) : 0;
     if (usage == null && upstreamCommitNanos != 0) {
       // The provider delivered output but no usage (cut or cancelled stream): bill what was produced, counted.
-      prompt = promptEstimate;
+      prompt = promptEstimate >= 0 ? promptEstimate : countPrompt == null ? 0 : countPrompt.getAsInt();
       completion = streamedText == null ? 0 : admission.countCompletion(streamedText, upstreamModel);
       usageSource = "counted";
     }

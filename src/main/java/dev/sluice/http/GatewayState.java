@@ -4,6 +4,7 @@ import dev.sluice.auth.KeyDigest;
 import dev.sluice.auth.TenantRegistry;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.TenantConfig;
+import dev.sluice.usage.CostCalculator;
 import java.util.Set;
 import java.util.stream.Collectors;
 import dev.sluice.routing.ModelRouter;
@@ -13,14 +14,16 @@ import dev.sluice.routing.ModelRouter;
  * starts and keeps it to the end, so a reload never changes a request mid-flight.
  *
  * @param tenantIds the configured tenant ids (the bounded set of tenant metric labels)
+ * @param costs the pricing table of this snapshot
  */
 public record GatewayState(long version, SluiceConfig config, TenantRegistry tenants, ModelRouter router,
-                           long createdEpochSeconds, Set<String> tenantIds) {
+                           long createdEpochSeconds, Set<String> tenantIds, CostCalculator costs) {
 
   public static GatewayState build(long version, SluiceConfig config) {
     KeyDigest digest = new KeyDigest(config.security().keyPepper());
     return new GatewayState(version, config, new TenantRegistry(config.tenants(), digest),
         new ModelRouter(config.models()), System.currentTimeMillis() / 1000,
-        config.tenants().stream().map(TenantConfig::id).collect(Collectors.toUnmodifiableSet()));
+        config.tenants().stream().map(TenantConfig::id).collect(Collectors.toUnmodifiableSet()),
+        new CostCalculator(config.pricing()));
   }
 }

@@ -1,8 +1,5 @@
 package dev.sluice.usage;
 
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,10 +9,8 @@ public final class AccessLog {
 
   private AccessLog() {}
 
-  /** Subscribes one consumer; deploy once per process so each request is logged once. */
-  public static Future<MessageConsumer<UsageEvent>> subscribe(Vertx vertx) {
-    MessageConsumer<UsageEvent> consumer = vertx.eventBus().consumer(UsageEvent.ADDRESS,
-        message -> LOG.info(message.body().toJson().encode()));
-    return consumer.completion().map(v -> consumer);
+  /** Writes the event's line (skipping the JSON encoding entirely when the access log is off). */
+  public static void write(UsageEvent event) {
+    if (LOG.isInfoEnabled()) LOG.info(event.toJson().encode());
   }
 }

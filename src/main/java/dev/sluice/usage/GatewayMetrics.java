@@ -5,10 +5,8 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.MessageConsumer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -47,12 +45,6 @@ public final class GatewayMetrics {
 
   public MeterRegistry registry() {
     return registry;
-  }
-
-  /** Subscribes to {@code sluice.usage}; deploy once per process. */
-  public Future<MessageConsumer<UsageEvent>> subscribe(Vertx vertx) {
-    MessageConsumer<UsageEvent> consumer = vertx.eventBus().consumer(UsageEvent.ADDRESS, message -> record(message.body()));
-    return consumer.completion().map(v -> consumer);
   }
 
   /** A request of this tenant started (the in-flight gauge); pair with {@link #requestEnded}. */
@@ -99,46 +91,78 @@ public final class GatewayMetrics {
     FunctionCounter.builder(name, source, read).tag(tagKey, tagValue).register(registry);
   }
 
+  /** Meters of one tenant and alias, created once and reused (registry lookups are not free on the hot path). */
+  private final class PerModel {
+    final Timer duration;
+    final Timer ttft;
+    final Counter prompt;
+    final Counter cached;
+    final Counter completion;
+    final Counter cost;
+    final Counter saved;
+
+    PerModel(String tenant, String model) {
+      duration = Timer.builder("llm_request_duration_seconds").tags("tenant", tenant, "model", model)
+          .serviceLevelObjectives(DURATION_BUCKETS).register(registry);
+      ttft = Timer.builder("llm_time_to_first_token_seconds").tags("tenant", tenant, "model", model)
+          .serviceLevelObjectives(TTFT_BUCKETS).register(registry);
+      prompt = tokens(tenant, model, "prompt");
+      cached = tokens(tenant, model, "cached");
+      completion = tokens(tenant, model, "completion");
+      cost = Counter.builder("llm_cost_usd_total").tags("tenant", tenant, "model", model).register(registry);
+      saved = Counter.builder("llm_cache_tokens_saved_total").tags("tenant", tenant, "model", model).register(registry);
+    }
+
+    private Counter tokens(String tenant, String model, String type) {
+      return Counter.builder("llm_tokens_total").tags("tenant", tenant, "model", model, "type", type).register(registry);
+    }
+  }
+
+  private record RequestLabels(String tenant, String model, String provider, String status, String outcome) {}
+
+  private final ConcurrentHashMap<List<String>, PerModel> perModel = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<RequestLabels, Counter> requests = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<List<String>, Counter> labelled = new ConcurrentHashMap<>();
+  private Timer overhead;
+
+  private Counter counter(String name, String... tags) {
+    List<String> key = new java.util.ArrayList<>(tags.length + 1);
+    key.add(name);
+    key.addAll(List.of(tags));
+    return labelled.computeIfAbsent(key, k -> Counter.builder(name).tags(tags).register(registry));
+  }
+
   public void record(UsageEvent e) {
     String tenant = bounded(e.tenant(), tenants);
     String model = bounded(e.alias(), aliases);
     String provider = e.provider() == null ? "none" : e.provider();
-    Counter.builder("llm_requests_total").tags("tenant", tenant, "model", model, "provider", provider,
-        "status", statusClass(e.status()), "outcome", e.outcome()).register(registry).increment();
-    Timer.builder("llm_request_duration_seconds").tags("tenant", tenant, "model", model)
-        .serviceLevelObjectives(DURATION_BUCKETS).register(registry).record((long) (e.latencyMs() * 1000), TimeUnit.MICROSECONDS);
-    if (e.stream() && e.ttftMs() >= 0) {
-      Timer.builder("llm_time_to_first_token_seconds").tags("tenant", tenant, "model", model)
-          .serviceLevelObjectives(TTFT_BUCKETS).register(registry).record((long) (e.ttftMs() * 1000), TimeUnit.MICROSECONDS);
+    requests.computeIfAbsent(new RequestLabels(tenant, model, provider, statusClass(e.status()), e.outcome()),
+        k -> Counter.builder("llm_requests_total").tags("tenant", k.tenant(), "model", k.model(), "provider", k.provider(),
+            "status", k.status(), "outcome", k.outcome()).register(registry)).increment();
+    PerModel m = perModel.computeIfAbsent(List.of(tenant, model), k -> new PerModel(k.get(0), k.get(1)));
+    m.duration.record((long) (e.latencyMs() * 1000), TimeUnit.MICROSECONDS);
+    if (e.stream() && e.ttftMs() >= 0) m.ttft.record((long) (e.ttftMs() * 1000), TimeUnit.MICROSECONDS);
+    if (overhead == null) {
+      overhead = Timer.builder("llm_gateway_overhead_seconds").description("time not spent waiting on the upstream")
+          .serviceLevelObjectives(OVERHEAD_BUCKETS).register(registry);
     }
-    Timer.builder("llm_gateway_overhead_seconds").description("time not spent waiting on the upstream")
-        .serviceLevelObjectives(OVERHEAD_BUCKETS).register(registry).record((long) (e.overheadMs() * 1000), TimeUnit.MICROSECONDS);
-    tokens(tenant, model, "prompt", e.promptTokens() - e.cachedTokens());
-    tokens(tenant, model, "cached", e.cachedTokens());
-    tokens(tenant, model, "completion", e.completionTokens());
-    if (e.costUsd() > 0) Counter.builder("llm_cost_usd_total").tags("tenant", tenant, "model", model).register(registry).increment(e.costUsd());
+    overhead.record((long) (e.overheadMs() * 1000), TimeUnit.MICROSECONDS);
+    if (e.promptTokens() > e.cachedTokens()) m.prompt.increment(e.promptTokens() - e.cachedTokens());
+    if (e.cachedTokens() > 0) m.cached.increment(e.cachedTokens());
+    if (e.completionTokens() > 0) m.completion.increment(e.completionTokens());
+    if (e.costUsd() > 0) m.cost.increment(e.costUsd());
     if (!"chat".equals(e.endpoint()) && !"embeddings".equals(e.endpoint())) return;
-    Counter.builder("llm_cache_requests_total").tag("result", e.cache()).register(registry).increment();
+    counter("llm_cache_requests_total", "result", e.cache()).increment();
     if ("HIT".equals(e.cache())) {
-      Counter.builder("llm_cache_hits_total").register(registry).increment();
-      if (e.tokensSaved() > 0) {
-        Counter.builder("llm_cache_tokens_saved_total").tags("tenant", tenant, "model", model).register(registry).increment(e.tokensSaved());
-      }
+      counter("llm_cache_hits_total").increment();
+      if (e.tokensSaved() > 0) m.saved.increment(e.tokensSaved());
     }
-    if (e.rateLimit() != null) {
-      Counter.builder("llm_ratelimit_rejections_total").tags("tenant", tenant, "limit", e.rateLimit()).register(registry).increment();
-    }
+    if (e.rateLimit() != null) counter("llm_ratelimit_rejections_total", "tenant", tenant, "limit", e.rateLimit()).increment();
     if (e.attempts() > 0) {
       String result = "ok".equals(e.outcome()) || "client_cancel".equals(e.outcome()) ? "success"
           : "partial_upstream_failure".equals(e.outcome()) ? "interrupted" : "failure";
-      Counter.builder("llm_upstream_attempts_total").tags("provider", provider, "result", result).register(registry)
-          .increment(e.attempts());
+      counter("llm_upstream_attempts_total", "provider", provider, "result", result).increment(e.attempts());
     }
-  }
-
-  private void tokens(String tenant, String model, String type, long count) {
-    if (count <= 0) return;
-    Counter.builder("llm_tokens_total").tags("tenant", tenant, "model", model, "type", type).register(registry).increment(count);
   }
 
   private static String bounded(String value, Supplier<Set<String>> known) {
