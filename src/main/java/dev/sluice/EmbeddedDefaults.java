@@ -55,7 +55,7 @@ public final class EmbeddedDefaults {
     ServerConfig server = new ServerConfig(portFrom(env), null, null, null, env.get("SLUICE_ADMIN_TOKEN"), null, null,
         null, null, null, null);
     SluiceConfig config = new SluiceConfig(server, new RedisConfig(env.get("SLUICE_REDIS_URL"), null, null), security,
-        providers, models, Map.of(), List.of(demo), null, null);
+        providers, models, Map.of(), List.of(demo), null, null, null);
     return new Defaults(config, demoKey, generated);
   }
 

@@ -3,7 +3,10 @@ package dev.sluice;
 import dev.sluice.cache.LocalResponseCache;
 import dev.sluice.cache.RedisResponseCache;
 import dev.sluice.cache.SingleFlight;
+import dev.sluice.config.Deployment;
+import dev.sluice.config.ModelRoute;
 import dev.sluice.config.RedisConfig;
+import dev.sluice.routing.DeploymentHealth;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.http.Services;
 import dev.sluice.ratelimit.LocalBudgetGuard;
@@ -114,7 +117,7 @@ public final class Gateway {
       ledger = new LocalSpendLedger();
       return new Services(new LocalRateLimiter(clock::millis, 1), new LocalBudgetGuard(1),
           new LocalResponseCache(config.cache().maxEntries(), () -> clock.millis() * 1_000_000L), flights, tokens, clock,
-          metrics);
+          metrics, health(config, clock), new AtomicInteger(), inFlight);
     }
     redis = RedisConnections.create(vertx, redisConfig, 32);
     long timeout = redisConfig.commandTimeout().toMillis();
@@ -133,7 +136,20 @@ public final class Gateway {
     metrics.registerCounter("llm_ratelimit_degraded_total", "backend", "redis", limiter, RedisRateLimiter::degradedDecisions);
     metrics.registerCounter("llm_redis_corrupt_total", "op", "ratelimit", limiter, RedisRateLimiter::corruptKeys);
     metrics.registerCounter("llm_redis_corrupt_total", "op", "cache", cache, RedisResponseCache::corruptEntries);
-    return new Services(limiter, budgets, cache, flights, tokens, clock, metrics);
+    return new Services(limiter, budgets, cache, flights, tokens, clock, metrics, health(config, clock), new AtomicInteger(),
+        inFlight);
+  }
+
+  /** Breakers and cool-downs per deployment; their states are exported as {@code llm_circuit_state}. */
+  private DeploymentHealth health(SluiceConfig config, Clock clock) {
+    DeploymentHealth health = new DeploymentHealth(vertx, config.resilience(), clock::millis);
+    for (ModelRoute route : config.models().values()) {
+      for (Deployment d : route.deployments()) {
+        DeploymentHealth.Entry entry = health.of(d);
+        metrics.registerGauge("llm_circuit_state", "deployment", DeploymentHealth.name(d), entry, DeploymentHealth.Entry::state);
+      }
+    }
+    return health;
   }
 
   private Future<Gateway> deploy(int instances, int bindPort) {

@@ -14,7 +14,7 @@ import java.util.Set;
 public record SluiceConfig(ServerConfig server, RedisConfig redis, SecurityConfig security,
                            Map<String, ProviderConfig> providers, Map<String, ModelRoute> models,
                            Map<String, Pricing> pricing, List<TenantConfig> tenants, CacheConfig cache,
-                           LimitsConfig limits) {
+                           LimitsConfig limits, ResilienceConfig resilience) {
   public SluiceConfig {
     server = server == null ? ServerConfig.DEFAULTS : server;
     redis = redis == null ? RedisConfig.DEFAULTS : redis;
@@ -25,6 +25,7 @@ public record SluiceConfig(ServerConfig server, RedisConfig redis, SecurityConfi
     tenants = tenants == null ? List.of() : List.copyOf(tenants);
     cache = cache == null ? CacheConfig.DEFAULTS : cache;
     limits = limits == null ? LimitsConfig.DEFAULTS : limits;
+    resilience = resilience == null ? ResilienceConfig.DEFAULTS : resilience;
 
     List<String> problems = new ArrayList<>();
     if (providers.isEmpty()) problems.add("providers: empty (expected: at least one provider)");

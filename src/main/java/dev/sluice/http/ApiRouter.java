@@ -44,7 +44,7 @@ public final class ApiRouter {
     this.ready = ready;
     this.services = services;
     this.admission = new Admission(vertx, services);
-    this.completions = new CompletionsHandler(vertx, providers, admission, new CacheStep(vertx, services));
+    this.completions = new CompletionsHandler(vertx, providers, admission, new CacheStep(vertx, services), services);
   }
 
   public Router router() {

@@ -29,12 +29,14 @@ import java.util.LinkedHashMap;
 final class CompletionsHandler {
   private final Vertx vertx;
   private final ProviderSet providers;
-  private final AttemptLoop attempts = new AttemptLoop();
+  private final AttemptLoop attempts;
 
   private final Admission admission;
   private final CacheStep cache;
 
-  CompletionsHandler(Vertx vertx, ProviderSet providers, Admission admission, CacheStep cache) {
+  CompletionsHandler(Vertx vertx, ProviderSet providers, Admission admission, CacheStep cache, Services services) {
+    this.attempts = new AttemptLoop(vertx, services.health(), services.retriesInFlight(),
+        services.requestsInFlight()::get, () -> services.clock().millis());
     this.admission = admission;
     this.cache = cache;
     this.vertx = vertx;
@@ -81,7 +83,7 @@ final class CompletionsHandler {
           ex.upstreamModel = deployment.model();
           return new UpstreamRequest(endpoint, deployment.model(), upstreamBody(body, deployment, view), view.stream(),
               headers, ex.cancellation);
-        })
+        }, ex.cancellation)
         .onComplete(ar -> {
           if (ex.isSettled()) return; // client went away meanwhile
           if (ar.failed()) {
@@ -115,6 +117,15 @@ final class CompletionsHandler {
   private void respond(Exchange ex, Delivery delivery, RequestView view) {
     ex.provider = delivery.deployment().provider();
     ex.attempts = delivery.attempts();
+    if (!delivery.fallbacks().isEmpty()) {
+      StringBuilder sb = new StringBuilder();
+      for (AttemptLoop.Fallback f : delivery.fallbacks()) {
+        if (sb.length() > 0) sb.append(',');
+        sb.append(f.from()).append('>').append(f.to()).append(':').append(f.reason());
+      }
+      ex.fallbacks = sb.toString();
+      ex.response.putHeader("x-sluice-fallback", ex.fallbacks);
+    }
     if (delivery.reply() instanceof UpstreamReply.Stream stream) {
       StreamRelay.start(vertx, ex, stream);
       return;

@@ -40,6 +40,9 @@ public final class ErrorResponder {
       case MODEL_NOT_ALLOWED -> new ApiError(403, "invalid_request_error", "model_not_allowed", "model",
           "Your key is not allowed to use the model `" + printable(r.alias()) + "`.", -1, false);
       case UPSTREAM -> fromUpstream(r.upstream(), "`" + printable(r.alias()) + "`");
+      case UNAVAILABLE -> new ApiError(503, "server_error", "upstream_unavailable", null,
+          "Every upstream deployment for `" + printable(r.alias()) + "` is unavailable; please retry later.",
+          r.retryAfterMillis(), null);
     };
   }
 

@@ -4,14 +4,18 @@ import dev.sluice.cache.ResponseCache;
 import dev.sluice.cache.SingleFlight;
 import dev.sluice.ratelimit.BudgetGuard;
 import dev.sluice.ratelimit.RateLimiter;
+import dev.sluice.routing.DeploymentHealth;
 import dev.sluice.usage.GatewayMetrics;
+import java.util.concurrent.atomic.AtomicInteger;
 import dev.sluice.usage.TokenCounter;
 import java.time.Clock;
 
 /**
  * The process-wide services every event loop shares: the rate limiter and budget guard, the response cache and its
  * single-flight table (in memory or Redis-backed), the token counter, the clock that decides budget days and
- * cache ages, and the Prometheus meters. Built once by {@code Gateway}.
+ * cache ages, the Prometheus meters, the deployments' breakers and cool-downs, and the retry budget's counters. Built
+ * once by {@code Gateway}.
  */
 public record Services(RateLimiter limiter, BudgetGuard budgets, ResponseCache cache, SingleFlight flights,
-                       TokenCounter tokens, Clock clock, GatewayMetrics metrics) {}
+                       TokenCounter tokens, Clock clock, GatewayMetrics metrics, DeploymentHealth health,
+                       AtomicInteger retriesInFlight, AtomicInteger requestsInFlight) {}

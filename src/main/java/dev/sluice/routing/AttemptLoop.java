@@ -1,32 +1,190 @@
 package dev.sluice.routing;
 
 import dev.sluice.config.Deployment;
+import dev.sluice.config.ResilienceConfig;
+import dev.sluice.routing.OutcomeClassifier.Outcome;
+import dev.sluice.upstream.Cancellation;
 import dev.sluice.upstream.Provider;
 import dev.sluice.upstream.UpstreamFailure;
+import dev.sluice.upstream.UpstreamReply;
 import dev.sluice.upstream.UpstreamRequest;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
 
 /**
- * Runs the attempts of one request up to the commit point. This version makes a single attempt on the first
- * deployment; retries, fallback, breakers and the retry budget extend this class without changing its contract:
- * it completes with the {@link Delivery} to stream, or fails with a {@link RouteFailure}.
+ * Runs the attempts of one request up to the commit point (SPEC §8): deployments in order, skipping those whose
+ * breaker is open or that rest after a 429 or an auth/quota failure; at most {@code max-attempts} attempts inside one
+ * deadline; a different deployment is tried at once, the same one again only after full-jitter exponential backoff
+ * (or the provider's retry-after when ≤ {@code retry-after-max}); and retries of the whole process are capped by a
+ * retry budget so an outage cannot become a retry storm. Nothing here runs after the commit point. Hedging (parallel
+ * attempts) is deliberately absent: it doubles paid calls; it would start a second {@code Run} here.
  */
 public final class AttemptLoop {
+  /** One switch from a failed deployment to another, with the bounded reason. */
+  public record Fallback(String from, String to, String reason) {}
+
+  private final Vertx vertx;
+  private final DeploymentHealth health;
+  private final AtomicInteger retriesInFlight;
+  private final IntSupplier requestsInFlight;
+  private final LongSupplier clock;
+
+  /**
+   * @param retriesInFlight process-wide count of retries waiting or running (the retry budget)
+   * @param requestsInFlight process-wide count of requests in progress
+   */
+  public AttemptLoop(Vertx vertx, DeploymentHealth health, AtomicInteger retriesInFlight, IntSupplier requestsInFlight,
+                     LongSupplier clock) {
+    this.vertx = vertx;
+    this.health = health;
+    this.retriesInFlight = retriesInFlight;
+    this.requestsInFlight = requestsInFlight;
+    this.clock = clock;
+  }
+
   /**
    * @param providers provider name → this event loop's provider instance for the request's config snapshot
    * @param requestFor builds the attempt's request for a deployment (the upstream model name differs per deployment)
    */
   public Future<Delivery> execute(Route route, Function<String, Provider> providers,
-                                  Function<Deployment, UpstreamRequest> requestFor) {
-    Deployment deployment = route.deployments().get(0);
-    Provider provider = providers.apply(deployment.provider());
-    return provider.send(requestFor.apply(deployment)).transform(ar -> {
-      if (ar.succeeded()) return Future.succeededFuture(new Delivery(ar.result(), deployment, 1));
-      Throwable cause = ar.cause();
-      UpstreamFailure failure = cause instanceof UpstreamFailure u ? u
-          : UpstreamFailure.of(UpstreamFailure.Kind.CONNECT, cause.getClass().getSimpleName());
-      return Future.failedFuture(RouteFailure.upstream(route.alias(), failure, deployment.provider(), 1));
-    });
+                                  Function<Deployment, UpstreamRequest> requestFor, Cancellation cancellation) {
+    Run run = new Run(route, providers, requestFor, cancellation);
+    run.attempt(run.choose(null));
+    return run.promise.future();
+  }
+
+  private final class Run {
+    final Route route;
+    final Function<String, Provider> providers;
+    final Function<Deployment, UpstreamRequest> requestFor;
+    final Cancellation cancellation;
+    final Promise<Delivery> promise = Promise.promise();
+    final long deadline;
+    final List<Fallback> fallbacks = new ArrayList<>(1);
+    final ResilienceConfig config = health.config();
+    int attempts;
+    UpstreamFailure last;
+    Deployment lastDeployment;
+
+    Run(Route route, Function<String, Provider> providers, Function<Deployment, UpstreamRequest> requestFor,
+        Cancellation cancellation) {
+      this.route = route;
+      this.providers = providers;
+      this.requestFor = requestFor;
+      this.cancellation = cancellation;
+      this.deadline = clock.getAsLong() + config.deadline().toMillis();
+    }
+
+    /** The first deployment (in route order) that is not resting and whose breaker admits calls, except {@code not}. */
+    Deployment choose(Deployment not) {
+      for (Deployment d : route.deployments()) {
+        if (d.equals(not)) continue;
+        DeploymentHealth.Entry entry = health.of(d);
+        if (!entry.resting() && !entry.open()) return d;
+      }
+      return null;
+    }
+
+    void attempt(Deployment d) {
+      if (d == null) {
+        fail();
+        return;
+      }
+      if (cancellation.isCancelled()) {
+        promise.tryFail(RouteFailure.upstream(route.alias(), UpstreamFailure.of(UpstreamFailure.Kind.CANCELLED, "client went away"),
+            d.provider(), attempts));
+        return;
+      }
+      attempts++;
+      lastDeployment = d;
+      Provider provider = providers.apply(d.provider());
+      health.of(d).breaker.<UpstreamReply>execute(() -> provider.send(requestFor.apply(d))).onComplete(ar -> {
+        if (ar.succeeded()) {
+          promise.tryComplete(new Delivery(ar.result(), d, attempts, List.copyOf(fallbacks)));
+          return;
+        }
+        UpstreamFailure failure = ar.cause() instanceof UpstreamFailure u ? u
+            : UpstreamFailure.of(UpstreamFailure.Kind.CONNECT, ar.cause().getClass().getSimpleName());
+        onFailure(d, failure);
+      });
+    }
+
+    void onFailure(Deployment d, UpstreamFailure failure) {
+      last = failure;
+      Outcome outcome = OutcomeClassifier.classify(failure);
+      DeploymentHealth.Entry entry = health.of(d);
+      switch (outcome) {
+        case CANCELLED, CLIENT_ERROR -> {
+          fail();
+          return;
+        }
+        case RATE_LIMITED -> entry.restFor(failure.retryAfterMillis() > 0 ? failure.retryAfterMillis()
+            : config.rateLimitCooldown().toMillis());
+        case DISABLED -> entry.restProviderFor(config.disableFor().toMillis());
+        case RETRYABLE -> { }
+      }
+      if (attempts >= config.maxAttempts() || clock.getAsLong() >= deadline) {
+        fail();
+        return;
+      }
+      Deployment next = choose(d);
+      if (next != null) {
+        fallbacks.add(new Fallback(d.provider(), next.provider(), OutcomeClassifier.reason(failure)));
+        attempt(next);
+        return;
+      }
+      // Only this deployment is left: wait and try it again, if that can help and the budgets allow.
+      long wait;
+      if (outcome == Outcome.RATE_LIMITED) {
+        wait = failure.retryAfterMillis() > 0 ? failure.retryAfterMillis() : config.rateLimitCooldown().toMillis();
+        if (wait > config.retryAfterMax().toMillis()) {
+          fail();
+          return;
+        }
+      } else if (outcome == Outcome.RETRYABLE && !entry.open()) {
+        long cap = Math.min(config.backoffCap().toMillis(), config.backoffBase().toMillis() << Math.min(20, attempts - 1));
+        wait = ThreadLocalRandom.current().nextLong(cap + 1);
+      } else {
+        fail();
+        return;
+      }
+      if (clock.getAsLong() + wait >= deadline || !takeRetryBudget()) {
+        fail();
+        return;
+      }
+      vertx.setTimer(Math.max(1, wait), id -> {
+        retriesInFlight.decrementAndGet();
+        attempt(d);
+      });
+    }
+
+    /** Concurrent retries ≤ max(floor, percent × in-flight requests). */
+    boolean takeRetryBudget() {
+      int allowed = Math.max(config.retryBudgetMin(), requestsInFlight.getAsInt() * config.retryBudgetPercent() / 100);
+      while (true) {
+        int current = retriesInFlight.get();
+        if (current >= allowed) return false;
+        if (retriesInFlight.compareAndSet(current, current + 1)) return true;
+      }
+    }
+
+    void fail() {
+      if (last == null) {
+        // nothing was tried: every deployment is open or resting
+        long wait = Long.MAX_VALUE;
+        for (Deployment d : route.deployments()) wait = Math.min(wait, health.of(d).waitMillis());
+        promise.tryFail(RouteFailure.unavailable(route.alias(), Math.max(1000, wait == Long.MAX_VALUE ? 1000 : wait)));
+        return;
+      }
+      promise.tryFail(RouteFailure.upstream(route.alias(), last, lastDeployment.provider(), attempts));
+    }
   }
 }

@@ -3,5 +3,10 @@ package dev.sluice.routing;
 import dev.sluice.config.Deployment;
 import dev.sluice.upstream.UpstreamReply;
 
-/** The attempt whose output reaches the client: its reply at the commit point, where it came from, attempts made. */
-public record Delivery(UpstreamReply reply, Deployment deployment, int attempts) {}
+import java.util.List;
+
+/**
+ * The attempt whose output reaches the client: its reply at the commit point, where it came from, how many attempts
+ * were made, and the fallbacks taken on the way.
+ */
+public record Delivery(UpstreamReply reply, Deployment deployment, int attempts, List<AttemptLoop.Fallback> fallbacks) {}

@@ -7,13 +7,14 @@ import dev.sluice.upstream.UpstreamFailure;
  * failed (the last attempt's {@link UpstreamFailure} is kept, with how many attempts were made).
  */
 public final class RouteFailure extends RuntimeException {
-  public enum Kind { MODEL_NOT_FOUND, MODEL_NOT_ALLOWED, UPSTREAM }
+  public enum Kind { MODEL_NOT_FOUND, MODEL_NOT_ALLOWED, UPSTREAM, UNAVAILABLE }
 
   private final Kind kind;
   private final String alias;
   private final UpstreamFailure upstream;
   private final String provider;
   private final int attempts;
+  private long retryAfterMillis = -1;
 
   private RouteFailure(Kind kind, String alias, UpstreamFailure upstream, String provider, int attempts) {
     super(kind + " " + alias, null, false, false);
@@ -34,6 +35,18 @@ public final class RouteFailure extends RuntimeException {
 
   public static RouteFailure upstream(String alias, UpstreamFailure last, String provider, int attempts) {
     return new RouteFailure(Kind.UPSTREAM, alias, last, provider, attempts);
+  }
+
+  /** Every deployment's breaker is open or the deployment is resting: nothing was tried. */
+  public static RouteFailure unavailable(String alias, long retryAfterMillis) {
+    RouteFailure failure = new RouteFailure(Kind.UNAVAILABLE, alias, null, null, 0);
+    failure.retryAfterMillis = retryAfterMillis;
+    return failure;
+  }
+
+  /** For {@link Kind#UNAVAILABLE}: when the first deployment may be tried again. */
+  public long retryAfterMillis() {
+    return retryAfterMillis;
   }
 
   public Kind kind() {

@@ -86,6 +86,11 @@ public final class GatewayMetrics {
     });
   }
 
+  /** Exposes a value kept elsewhere (e.g. a breaker's state) as a gauge. */
+  public <T> void registerGauge(String name, String tagKey, String tagValue, T source, ToDoubleFunction<T> read) {
+    Gauge.builder(name, source, read).tag(tagKey, tagValue).register(registry);
+  }
+
   /** Exposes a counter kept elsewhere (e.g. Redis errors inside the limiter) as a Prometheus counter. */
   public <T> void registerCounter(String name, String tagKey, String tagValue, T source, ToDoubleFunction<T> read) {
     FunctionCounter.builder(name, source, read).tag(tagKey, tagValue).register(registry);
@@ -158,6 +163,12 @@ public final class GatewayMetrics {
       if (e.tokensSaved() > 0) m.saved.increment(e.tokensSaved());
     }
     if (e.rateLimit() != null) counter("llm_ratelimit_rejections_total", "tenant", tenant, "limit", e.rateLimit()).increment();
+    if (e.fallbacks() != null) {
+      for (String fallback : e.fallbacks().split(",")) {
+        String[] parts = fallback.split("[>:]");
+        if (parts.length == 3) counter("llm_fallbacks_total", "from", parts[0], "to", parts[1], "reason", parts[2]).increment();
+      }
+    }
     if (e.attempts() > 0) {
       String result = "ok".equals(e.outcome()) || "client_cancel".equals(e.outcome()) ? "success"
           : "partial_upstream_failure".equals(e.outcome()) ? "interrupted" : "failure";

@@ -9,13 +9,15 @@ import io.vertx.core.json.JsonObject;
  * @param cache {@code HIT | MISS | BYPASS | REFRESH | DISABLED}
  * @param rateLimit which limit refused the request ({@code requests | tokens | concurrency | budget | unavailable}), or
  *     {@code null}
+ * @param fallbacks the fallbacks taken before the commit point, as {@code from>to:reason} joined by commas, or
+ *     {@code null}
  * @param tokensSaved for a cache hit, the tokens the original answer used (not billed again)
  * @param usageSource {@code provider} when the provider reported usage, {@code counted} when we counted, or
  *     {@code none}
  */
 public record UsageEvent(long timestampMillis, String requestId, String tenant, String keyId, String endpoint,
                          String alias, String provider, String upstreamModel, boolean stream, int status,
-                         String outcome, String errorCode, String rateLimit, int attempts, String cache, long tokensSaved, long promptTokens,
+                         String outcome, String errorCode, String rateLimit, int attempts, String fallbacks, String cache, long tokensSaved, long promptTokens,
                          long completionTokens, long cachedTokens, long reasoningTokens, String usageSource,
                          double costUsd, double latencyMs, double ttftMs, double overheadMs) {
   public static final String ADDRESS = "sluice.usage";
@@ -37,6 +39,7 @@ public record UsageEvent(long timestampMillis, String requestId, String tenant, 
         .put("error_code", errorCode)
         .put("rate_limit", rateLimit)
         .put("attempts", attempts)
+        .put("fallbacks", fallbacks)
         .put("cache", cache)
         .put("tokens_saved", tokensSaved)
         .put("prompt_tokens", promptTokens)

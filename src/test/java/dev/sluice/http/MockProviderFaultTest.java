@@ -37,6 +37,7 @@ class MockProviderFaultTest {
       tenants:
         - id: acme
           keys: [ { id: acme-key-1, digest: "%s" } ]
+      resilience: { max-attempts: 1 }
       """;
 
   Vertx vertx;

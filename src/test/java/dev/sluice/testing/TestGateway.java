@@ -61,7 +61,18 @@ public final class TestGateway implements AutoCloseable {
             models: [ text-embedding-3-small ]
         %s
         """.formatted(server, PEPPER, upstreamBaseUrl, PROVIDER_KEY, timeouts, digest(KEY), digest(OTHER_KEY),
-            extra == null ? "" : extra);
+            withSingleAttempt(extra));
+  }
+
+  /**
+   * Unless a test configures {@code resilience} itself, one attempt per request and no lasting deployment health
+   * (no rest after a 401/429, breakers that never open): most tests script exactly one upstream answer per request
+   * and assert what that one answer does; retries, fallback and breakers have their own tests.
+   */
+  private static String withSingleAttempt(String extra) {
+    String e = extra == null ? "" : extra;
+    return e.contains("resilience:") ? e
+        : e + "\nresilience: { max-attempts: 1, disable-for: 1ms, rate-limit-cooldown: 1ms, breaker-failures: 1000 }";
   }
 
   public static SluiceConfig config(String upstreamBaseUrl) {

@@ -1,0 +1,41 @@
+package dev.sluice.config;
+
+import java.time.Duration;
+
+/**
+ * Attempts, backoff, breakers and cooldowns across an alias's deployments (SPEC §8). Defaults follow
+ * notes/reliability-and-security.md §1.9.
+ *
+ * @param maxAttempts attempts per request across all deployments
+ * @param deadline overall time for all attempts of one request up to its commit point
+ * @param retryAfterMax an upstream {@code retry-after} is waited out only up to this; longer means move on or fail
+ * @param retryBudgetPercent concurrent retries are capped at this share of in-flight requests …
+ * @param retryBudgetMin … but at least this many
+ * @param breakerFailures failures within {@code breakerWindow} that open a deployment's breaker
+ * @param breakerOpen how long an open breaker refuses before admitting a probe
+ * @param rateLimitCooldown how long a deployment rests after a 429 without retry-after
+ * @param disableFor how long a deployment is skipped after a 401/403/insufficient_quota
+ */
+public record ResilienceConfig(Integer maxAttempts, Duration deadline, Duration backoffBase, Duration backoffCap,
+                               Duration retryAfterMax, Integer retryBudgetPercent, Integer retryBudgetMin,
+                               Integer breakerFailures, Duration breakerWindow, Duration breakerOpen,
+                               Duration rateLimitCooldown, Duration disableFor) {
+  public static final ResilienceConfig DEFAULTS = new ResilienceConfig(null, null, null, null, null, null, null, null,
+      null, null, null, null);
+
+  public ResilienceConfig {
+    maxAttempts = Checks.positive("max-attempts", maxAttempts, 3);
+    if (maxAttempts > 10) throw new IllegalArgumentException("max-attempts: " + maxAttempts + " (expected: 1..10)");
+    deadline = Checks.positive("deadline", deadline, Duration.ofMinutes(10));
+    backoffBase = Checks.positive("backoff-base", backoffBase, Duration.ofMillis(100));
+    backoffCap = Checks.positive("backoff-cap", backoffCap, Duration.ofSeconds(2));
+    retryAfterMax = Checks.positive("retry-after-max", retryAfterMax, Duration.ofSeconds(10));
+    retryBudgetPercent = Checks.nonNegative("retry-budget-percent", retryBudgetPercent, 20);
+    retryBudgetMin = Checks.nonNegative("retry-budget-min", retryBudgetMin, 3);
+    breakerFailures = Checks.positive("breaker-failures", breakerFailures, 5);
+    breakerWindow = Checks.positive("breaker-window", breakerWindow, Duration.ofSeconds(10));
+    breakerOpen = Checks.positive("breaker-open", breakerOpen, Duration.ofSeconds(30));
+    rateLimitCooldown = Checks.positive("rate-limit-cooldown", rateLimitCooldown, Duration.ofSeconds(5));
+    disableFor = Checks.positive("disable-for", disableFor, Duration.ofMinutes(5));
+  }
+}

@@ -1,0 +1,261 @@
+package dev.sluice.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sluice.config.ConfigLoader;
+import dev.sluice.testing.Await;
+import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.FakeUpstream.Scripts;
+import dev.sluice.testing.Http;
+import dev.sluice.testing.TestGateway;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.net.ServerSocket;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Retries, fallback, cool-downs and breakers (SPEC §8; reliability notes §4.2 cases 1–8, 16, 17). */
+class ResilienceTest {
+  static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+  Vertx vertx;
+  FakeUpstream primary;
+  FakeUpstream backup;
+  TestGateway gateway;
+  final ExecutorService pool = Executors.newFixedThreadPool(32);
+
+  @BeforeEach
+  void start() {
+    vertx = Vertx.vertx();
+    primary = FakeUpstream.start(vertx);
+    backup = FakeUpstream.start(vertx);
+    backup.always(Scripts.chat("From the backup."));
+    gateway = start(primary.baseUrl());
+  }
+
+  TestGateway start(String primaryUrl) {
+    String yaml = """
+        server: { port: 0, instances: 1 }
+        security: { key-pepper: "%s" }
+        providers:
+          primary:
+            type: openai-compatible
+            base-url: %s
+            max-connections: 200
+            timeouts: { connect: 300ms, headers: 1s, first-token: 1s, idle: 500ms, total: 1s }
+          backup:
+            type: openai-compatible
+            base-url: %s
+            max-connections: 200
+        models:
+          gpt-4o-mini: { deployments: [ { provider: primary, model: p-mini }, { provider: backup, model: b-mini } ] }
+          solo: { deployments: [ { provider: primary, model: p-solo } ] }
+        tenants:
+          - id: acme
+            keys: [ { id: acme-key-1, digest: "%s" } ]
+        resilience:
+          max-attempts: 3
+          backoff-base: 5ms
+          backoff-cap: 50ms
+          retry-after-max: 2s
+          breaker-failures: 2
+          breaker-window: 10s
+          breaker-open: 400ms
+          rate-limit-cooldown: 1s
+          disable-for: 2s
+        """.formatted(TestGateway.PEPPER, primaryUrl, backup.baseUrl(), TestGateway.digest(TestGateway.KEY));
+    return TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()));
+  }
+
+  @AfterEach
+  void stop() {
+    pool.shutdownNow();
+    gateway.close();
+    primary.close();
+    backup.close();
+    vertx.close().await();
+  }
+
+  HttpResponse<String> chat(String alias) throws Exception {
+    return Http.post(gateway.baseUrl() + "/chat/completions", TestGateway.KEY, CHAT.formatted(alias));
+  }
+
+  static String header(HttpResponse<?> r, String name) {
+    return r.headers().firstValue(name).orElse("");
+  }
+
+  static FakeUpstream.Script rateLimited(String retryAfter) {
+    return ex -> ex.response.setStatusCode(429).putHeader("retry-after", retryAfter).putHeader("content-type", "application/json")
+        .end(new JsonObject().put("error", new JsonObject().put("message", "Rate limit reached").put("type", "requests")
+            .putNull("param").put("code", "rate_limit_exceeded")).encode());
+  }
+
+  @Test
+  void rateLimitedPrimaryFallsBackAndRestsForItsRetryAfter() throws Exception {
+    primary.next(rateLimited("1"));
+    HttpResponse<String> first = chat("gpt-4o-mini");
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.body()).contains("From the backup.");
+    assertThat(header(first, "x-sluice-provider")).isEqualTo("backup");
+    assertThat(header(first, "x-sluice-attempts")).isEqualTo("2");
+    assertThat(header(first, "x-sluice-fallback")).isEqualTo("primary>backup:rate_limited");
+    assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).as("primary still resting").isEqualTo("backup");
+    assertThat(primary.requestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void rateLimitedWithoutFallbackWaitsOutAShortRetryAfter() throws Exception {
+    primary.next(rateLimited("1"));
+    long start = System.nanoTime();
+    HttpResponse<String> response = chat("solo");
+    long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(header(response, "x-sluice-attempts")).isEqualTo("2");
+    assertThat(elapsedMs).isBetween(1000L, 1900L);
+  }
+
+  @Test
+  void longRetryAfterWithoutFallbackIsAnImmediate429() throws Exception {
+    primary.next(rateLimited("120"));
+    long start = System.nanoTime();
+    HttpResponse<String> response = chat("solo");
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(900);
+    assertThat(response.statusCode()).isEqualTo(429);
+    assertThat(new JsonObject(response.body()).getJsonObject("error").getString("code")).isEqualTo("upstream_rate_limited");
+    assertThat(header(response, "retry-after")).isEqualTo("60");
+    assertThat(primary.requestCount()).isEqualTo(1);
+  }
+
+  @Test
+  void insufficientQuotaDisablesTheDeploymentAndHidesTheProviderText() throws Exception {
+    primary.next(Scripts.error(429, "insufficient_quota", "insufficient_quota", "You exceeded your current quota, org-secret-123"));
+    assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("backup");
+    for (int i = 0; i < 3; i++) assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("backup");
+    assertThat(primary.requestCount()).isEqualTo(1);
+    HttpResponse<String> solo = chat("solo");
+    assertThat(solo.statusCode()).isEqualTo(503);
+    assertThat(solo.body()).doesNotContain("org-secret-123").doesNotContain("quota");
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {500, 502, 503, 529})
+  void serverErrorsAreRetriedOnce(int status) throws Exception {
+    primary.next(Scripts.error(status, "server_error", null, "transient"));
+    primary.next(Scripts.chat("Second time lucky."));
+    HttpResponse<String> response = chat("solo");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).contains("Second time lucky.");
+    assertThat(header(response, "x-sluice-attempts")).isEqualTo("2");
+    assertThat(primary.requestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void breakerOpensThenAProbeClosesItAgain() throws Exception {
+    primary.always(Scripts.error(503, "server_error", null, "down"));
+    assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("backup");
+    assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("backup");
+    int callsWhenOpen = primary.requestCount();
+    assertThat(callsWhenOpen).isEqualTo(2);
+    for (int i = 0; i < 5; i++) assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("backup");
+    assertThat(primary.requestCount()).as("open breaker: primary untouched").isEqualTo(callsWhenOpen);
+    assertThat(metric("llm_circuit_state{deployment=\"primary/p-mini\"}")).isEqualTo(2);
+
+    primary.always(Scripts.chat("Primary is back."));
+    Await.until(vertx, Duration.ofSeconds(5), "half-open probe serves from primary", () -> {
+      try {
+        return chat("gpt-4o-mini").body().contains("Primary is back.");
+      } catch (Exception e) {
+        return false;
+      }
+    });
+    assertThat(metric("llm_circuit_state{deployment=\"primary/p-mini\"}")).isZero();
+    assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("primary");
+  }
+
+  @Test
+  void everyBreakerOpenIsAFast503WithRetryAfterAndNoUpstreamCall() throws Exception {
+    primary.always(Scripts.error(503, "server_error", null, "down"));
+    chat("solo"); // 2 failed attempts open the breaker (the third is refused by it)
+    int calls = primary.requestCount();
+    long start = System.nanoTime();
+    HttpResponse<String> response = chat("solo");
+    long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(new JsonObject(response.body()).getJsonObject("error").getString("code")).isEqualTo("upstream_unavailable");
+    assertThat(header(response, "retry-after")).isEqualTo("1");
+    assertThat(elapsedMs).isLessThan(100);
+    assertThat(primary.requestCount()).isEqualTo(calls);
+  }
+
+  @Test
+  void connectionRefusedFallsBackAtOnce() throws Exception {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    gateway.close();
+    gateway = start("http://127.0.0.1:" + closedPort + "/v1");
+    HttpResponse<String> response = chat("gpt-4o-mini");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(header(response, "x-sluice-fallback")).isEqualTo("primary>backup:connect");
+    HttpResponse<String> solo = chat("solo");
+    assertThat(solo.statusCode()).isEqualTo(503);
+    assertThat(solo.body()).doesNotContain("127.0.0.1").doesNotContain("Connection refused");
+  }
+
+  @Test
+  void streamThatNeverGetsHeadersFallsBackAfterTheHeadersTimeout() throws Exception {
+    primary.next(Scripts.hang());
+    HttpResponse<String> response = Http.post(gateway.baseUrl() + "/chat/completions", TestGateway.KEY,
+        "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).contains("backup").endsWith("data: [DONE]\n\n");
+    assertThat(header(response, "x-sluice-fallback")).isEqualTo("primary>backup:timeout");
+    primary.awaitClosed(0, 2000);
+  }
+
+  @Test
+  void providerAuthFailureIsA503WithoutProviderText() throws Exception {
+    primary.next(Scripts.error(401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided: sk-prov****1234"));
+    HttpResponse<String> response = chat("solo");
+    assertThat(response.statusCode()).isEqualTo(503);
+    assertThat(response.body()).doesNotContain("sk-prov").doesNotContain("Incorrect API key");
+  }
+
+  @Test
+  void retryStormIsBoundedByTheRetryBudgetAndTheBreaker() throws Exception {
+    primary.always(ex -> ex.vertx.setTimer(20, id -> Scripts.error(503, "server_error", null, "down").play(ex)));
+    List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      calls.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          return chat("solo");
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, pool));
+    }
+    for (CompletableFuture<HttpResponse<String>> call : calls) {
+      HttpResponse<String> response = call.get();
+      assertThat(response.statusCode()).isEqualTo(503);
+      assertThat(header(response, "retry-after")).isNotEmpty();
+    }
+    assertThat(primary.requestCount()).as("a naive 3-attempt policy would make 300").isLessThanOrEqualTo(125);
+  }
+
+  double metric(String series) throws Exception {
+    return Http.get("http://127.0.0.1:" + gateway.port() + "/metrics", null).body().lines()
+        .filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+        .findFirst().orElse(-1);
+  }
+}
