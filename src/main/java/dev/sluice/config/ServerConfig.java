@@ -8,11 +8,14 @@ import java.time.Duration;
  * @param instances number of gateway verticles; 0 means one per core
  * @param sseKeepalive idle time after which a {@code : ping} comment is written to a streaming client
  * @param maxInFlight process-wide cap on concurrent API requests; beyond it requests get 503 {@code overloaded}
+ * @param clientWriteTimeout a streaming client that reads nothing for this long is disconnected (and the upstream
+ *     cancelled) instead of holding a paused upstream forever
  */
 public record ServerConfig(Integer port, String host, Integer adminPort, String adminHost, String adminToken,
                            ByteSize maxBody, ByteSize maxHeaderSize, Duration shutdownGrace, Integer instances,
-                           Duration sseKeepalive, Integer maxInFlight) {
-  public static final ServerConfig DEFAULTS = new ServerConfig(null, null, null, null, null, null, null, null, null, null, null);
+                           Duration sseKeepalive, Integer maxInFlight, Duration clientWriteTimeout) {
+  public static final ServerConfig DEFAULTS = new ServerConfig(null, null, null, null, null, null, null, null, null, null, null,
+      null);
 
   public ServerConfig {
     port = Checks.port("port", port, 8080);
@@ -30,11 +33,12 @@ public record ServerConfig(Integer port, String host, Integer adminPort, String 
     instances = Checks.nonNegative("instances", instances, 0);
     sseKeepalive = Checks.positive("sse-keepalive", sseKeepalive, Duration.ofSeconds(15));
     maxInFlight = Checks.positive("max-in-flight", maxInFlight, 10_000);
+    clientWriteTimeout = Checks.positive("client-write-timeout", clientWriteTimeout, Duration.ofSeconds(60));
   }
 
   public ServerConfig withPort(int newPort) {
     return new ServerConfig(newPort, host, adminPort, adminHost, adminToken, maxBody, maxHeaderSize, shutdownGrace,
-        instances, sseKeepalive, maxInFlight);
+        instances, sseKeepalive, maxInFlight, clientWriteTimeout);
   }
 
   @Override

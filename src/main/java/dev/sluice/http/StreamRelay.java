@@ -30,6 +30,7 @@ final class StreamRelay {
   private final long keepaliveNanos;
   private long lastWriteNanos;
   private long pingTimer = -1;
+  private long stallTimer = -1;
   private boolean done;
 
   private StreamRelay(Vertx vertx, Exchange exchange, ChunkStream upstream) {
@@ -97,9 +98,20 @@ final class StreamRelay {
   private void write(Buffer event) {
     lastWriteNanos = System.nanoTime();
     response.write(event);
-    if (response.writeQueueFull()) {
+    if (response.writeQueueFull() && stallTimer == -1) {
       upstream.pause();
+      // A client that stops reading altogether must not pin the upstream (and its slot) forever.
+      stallTimer = vertx.setTimer(exchange.state.config().server().clientWriteTimeout().toMillis(), id -> {
+        stallTimer = -1;
+        if (done) return;
+        exchange.cancellation.cancel(); // upstream reset and settlement, as for a disconnect
+        response.reset();
+      });
       response.drainHandler(v -> {
+        if (stallTimer != -1) {
+          vertx.cancelTimer(stallTimer);
+          stallTimer = -1;
+        }
         if (!done) upstream.resume();
       });
     }

@@ -258,4 +258,14 @@ class ResilienceTest {
         .filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
         .findFirst().orElse(-1);
   }
+
+  @Test
+  void errorEventBeforeTheCommitPointFallsBackToAClean200Stream() throws Exception {
+    primary.next(Scripts.frames(List.of("data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n"), 0, true));
+    HttpResponse<String> response = Http.post(gateway.baseUrl() + "/chat/completions", TestGateway.KEY,
+        "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).doesNotContain("overloaded").doesNotContain("\"error\"").endsWith("data: [DONE]\n\n");
+    assertThat(header(response, "x-sluice-fallback")).isEqualTo("primary>backup:bad_response");
+  }
 }

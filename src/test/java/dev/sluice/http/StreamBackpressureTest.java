@@ -126,4 +126,23 @@ class StreamBackpressureTest {
       assertThat(events).last().isEqualTo("data: [DONE]");
     }
   }
+
+  @Test
+  void clientThatStopsReadingIsCutAfterTheWriteTimeoutAndTheUpstreamIsCancelled() throws Exception {
+    gateway.close();
+    gateway = TestGateway.startYaml(vertx, TestGateway.yaml(upstream.baseUrl(), "",
+        "{ port: 0, instances: 1, shutdown-grace: 2s, client-write-timeout: 500ms }", TestGateway.DEFAULT_TIMEOUTS));
+    upstream.always(ex -> {
+      ex.response.setStatusCode(200).putHeader("content-type", "text/event-stream").setChunked(true);
+      ex.response.write(Sse.role());
+      pump(ex);
+    });
+    RawClient client = RawClient.post(gateway.port(), "/v1/chat/completions", TestGateway.KEY, StreamFaultTest.STREAM, 64 * 1024);
+    assertThat(client.status()).isEqualTo(200);
+    // the client now reads nothing: within the write timeout (+ margin) the gateway gives up on it
+    upstream.awaitClosed(0, 5000);
+    Await.until(vertx, Duration.ofSeconds(5), "in-flight released", () -> gateway.gateway.inFlight() == 0);
+    assertThat(allWritten).isNotDone();
+    client.close();
+  }
 }
