@@ -17,10 +17,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * One HTTP call to an OpenAI-shaped endpoint, from request to commit point and (for streams) to the end. Owns every
- * upstream timer: headers, first data event, inter-event idle (reset by {@code data:} only and suspended while the
- * client applies backpressure), and the non-streaming total. Any failure resets the upstream connection.
- * Confined to one event loop.
+ * One HTTP call to an OpenAI-shaped endpoint (or one whose dialect a {@link Dialect} translates), from request to
+ * commit point and (for streams) to the end. Owns every upstream timer: headers, first data event, inter-event idle
+ * (reset by delivered chunks only, not by comments or skipped events, and suspended while the client applies
+ * backpressure), and the non-streaming total. Any failure resets the upstream connection. Confined to one event loop.
  */
 final class HttpAttempt implements ChunkStream, SseParser.Listener {
   static final int MAX_ERROR_BODY = 64 * 1024;
