@@ -285,6 +285,23 @@ class AnthropicProviderTest {
   }
 
   @Test
+  void pingEventsAreNotProgressForTheIdleTimeout() throws Exception {
+    List<String> events = new ArrayList<>();
+    events.add(messageStart(anthropicUsage(5, 1, 0, 0)));
+    events.addAll(textBlockEvents(0, "one ").subList(0, 2));
+    for (int i = 0; i < 60; i++) events.add(ping()); // 6 s of pings at 100 ms, far beyond the 500 ms idle timeout
+    upstream.next(Scripts.frames(events, 100, false));
+    long start = System.nanoTime();
+    try (RawClient raw = RawClient.post(gateway.port(), "/v1/chat/completions", TestGateway.KEY,
+        "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")) {
+      raw.readTimeout(10_000);
+      assertThat(raw.status()).isEqualTo(200);
+      StreamFaultTest.assertInterrupted(raw.remainingEvents(), 2);
+    }
+    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(4_000L);
+  }
+
+  @Test
   void errorEventBeforeAnyContentFailsBeforeTheCommitPoint() throws Exception {
     upstream.always(Scripts.frames(List.of(errorEvent("overloaded_error", "Overloaded")), 0, true));
     try (RawClient raw = RawClient.post(gateway.port(), "/v1/chat/completions", TestGateway.KEY,
