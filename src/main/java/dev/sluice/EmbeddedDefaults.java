@@ -39,11 +39,11 @@ public final class EmbeddedDefaults {
     String digest = new KeyDigest(security.keyPepper()).configDigest(demoKey);
 
     Map<String, ProviderConfig> providers = new LinkedHashMap<>();
-    providers.put("mock", new ProviderConfig(ProviderType.MOCK, null, null, null, null, null, null, null, null));
+    providers.put("mock", new ProviderConfig(ProviderType.MOCK, null, null, null, null, null, null, null, null, null));
     String openAiKey = env.get("OPENAI_API_KEY");
     boolean openAi = openAiKey != null && !openAiKey.isBlank();
     if (openAi) {
-      providers.put("openai", new ProviderConfig(ProviderType.OPENAI, null, openAiKey, null, null, null, null, null, null));
+      providers.put("openai", new ProviderConfig(ProviderType.OPENAI, null, openAiKey, null, null, null, null, null, null, null));
     }
     Map<String, ModelRoute> models = new LinkedHashMap<>();
     for (String alias : CHAT_ALIASES) models.put(alias, route(openAi ? "openai" : "mock", alias));

@@ -1,6 +1,8 @@
 package dev.sluice.http;
 
 import dev.sluice.config.ProviderConfig;
+import dev.sluice.upstream.AnthropicProvider;
+import dev.sluice.upstream.AzureOpenAiProvider;
 import dev.sluice.upstream.MockProvider;
 import dev.sluice.upstream.OpenAiProvider;
 import dev.sluice.upstream.Provider;
@@ -36,7 +38,8 @@ public final class ProviderSet {
     Provider provider = switch (config.type()) {
       case MOCK -> new MockProvider(vertx, config);
       case OPENAI, OPENAI_COMPATIBLE -> new OpenAiProvider(vertx, config, loops);
-      default -> throw new IllegalStateException("provider type " + config.type().wireName() + " has no adapter");
+      case AZURE -> new AzureOpenAiProvider(vertx, config, loops);
+      case ANTHROPIC -> new AnthropicProvider(vertx, config, loops);
     };
     byName.put(name, new Entry(config, provider));
     if (entry != null) {

@@ -12,21 +12,41 @@ import io.vertx.core.http.HttpClientRequest;
 import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * One HTTP call to an OpenAI-shaped endpoint, from request to commit point and (for streams) to the end. Owns every
- * upstream timer: headers, first data event, inter-event idle (reset by {@code data:} only and suspended while the
- * client applies backpressure), and the non-streaming total. Any failure resets the upstream connection.
- * Confined to one event loop.
+ * One HTTP call to an OpenAI-shaped endpoint (or one whose dialect a {@link Dialect} translates), from request to
+ * commit point and (for streams) to the end. Owns every upstream timer: headers, first data event, inter-event idle
+ * (reset by delivered chunks only, not by comments or skipped events, and suspended while the client applies
+ * backpressure), and the non-streaming total. Any failure resets the upstream connection. Confined to one event loop.
  */
 final class HttpAttempt implements ChunkStream, SseParser.Listener {
   static final int MAX_ERROR_BODY = 64 * 1024;
   static final int MAX_JSON_BODY = 64 * 1024 * 1024;
 
+  /**
+   * Turns a provider's dialect into OpenAI shapes. Stream events may become zero chunks (skipped: not the commit
+   * point, not progress for the idle timer), one, or several; {@link ChatChunk#DONE} ends the stream. Error events
+   * ({@code event: error} or an {@code error} member) are handled before the dialect sees them. Either method may
+   * throw an {@link UpstreamFailure} to fail the attempt.
+   */
+  interface Dialect {
+    void onEvent(String event, String data, JsonObject json, Consumer<ChatChunk> out);
+
+    /** The OpenAI-shaped body for a non-streaming 2xx reply; returning {@code json} itself keeps the raw bytes. */
+    default JsonObject onBody(JsonObject json) {
+      return json;
+    }
+  }
+
   private final Vertx vertx;
   private final ProviderTimeouts timeouts;
   private final boolean stream;
+  private final Dialect dialect;
+  /** Translated chunks not yet delivered (a dialect may emit several per event, or the client paused mid-event). */
+  private final ArrayDeque<ChatChunk> pending = new ArrayDeque<>(4);
   private final Promise<UpstreamReply> promise = Promise.promise();
 
   private HttpClientRequest request;
@@ -44,9 +64,15 @@ final class HttpAttempt implements ChunkStream, SseParser.Listener {
   private Handler<UpstreamFailure> failureHandler;
 
   HttpAttempt(Vertx vertx, ProviderTimeouts timeouts, boolean stream) {
+    this(vertx, timeouts, stream, null);
+  }
+
+  /** @param dialect {@code null} for OpenAI-shaped upstreams, whose events pass through byte-for-byte */
+  HttpAttempt(Vertx vertx, ProviderTimeouts timeouts, boolean stream, Dialect dialect) {
     this.vertx = vertx;
     this.timeouts = timeouts;
     this.stream = stream;
+    this.dialect = dialect;
   }
 
   io.vertx.core.Future<UpstreamReply> future() {
@@ -95,10 +121,14 @@ final class HttpAttempt implements ChunkStream, SseParser.Listener {
       readBounded(resp, MAX_JSON_BODY, body -> {
         try {
           JsonObject json = StrictJson.parseObject(body);
+          JsonObject translated = dialect == null ? json : dialect.onBody(json);
           finish();
-          promise.tryComplete(new UpstreamReply.Json(status, resp.headers(), body, json));
+          promise.tryComplete(new UpstreamReply.Json(status, resp.headers(),
+              translated == json ? body : translated.toBuffer(), translated));
         } catch (JsonProblem e) {
           fail(UpstreamFailure.of(UpstreamFailure.Kind.BAD_RESPONSE, "upstream JSON is malformed"));
+        } catch (UpstreamFailure e) {
+          fail(e);
         }
       });
       return;
@@ -114,7 +144,12 @@ final class HttpAttempt implements ChunkStream, SseParser.Listener {
     parser = new SseParser(resp, this);
     parser.exceptionHandler(e -> fail(UpstreamFailure.of(e instanceof IllegalStateException
         ? UpstreamFailure.Kind.BAD_RESPONSE : UpstreamFailure.Kind.STREAM_EOF, "upstream stream broke")));
-    parser.endHandler(v -> fail(UpstreamFailure.of(UpstreamFailure.Kind.STREAM_EOF, "upstream stream ended without [DONE]")));
+    parser.endHandler(v -> {
+      // A translated end still queued behind a paused client is a complete stream, not an EOF.
+      if (pending.isEmpty() || !pending.peekLast().isDone()) {
+        fail(UpstreamFailure.of(UpstreamFailure.Kind.STREAM_EOF, "upstream stream ended without [DONE]"));
+      }
+    });
   }
 
   private void readBounded(HttpClientResponse resp, int limit, Handler<Buffer> onBody) {
@@ -137,15 +172,7 @@ final class HttpAttempt implements ChunkStream, SseParser.Listener {
   public void onEvent(String event, String data) {
     if (finished) return;
     if ("[DONE]".equals(data)) {
-      if (!committed) {
-        fail(UpstreamFailure.of(UpstreamFailure.Kind.BAD_RESPONSE, "stream ended before any event"));
-      } else if (!sawFinishReason) {
-        fail(UpstreamFailure.of(UpstreamFailure.Kind.STREAM_EOF, "[DONE] without a finish reason"));
-      } else {
-        finish();
-        if (chunkHandler != null) chunkHandler.handle(ChatChunk.DONE);
-        if (endHandler != null) endHandler.handle(null);
-      }
+      onDone();
       return;
     }
     JsonObject json;
@@ -159,12 +186,51 @@ final class HttpAttempt implements ChunkStream, SseParser.Listener {
       fail(UpstreamFailure.streamError(json.getValue("error") instanceof JsonObject e ? e : json));
       return;
     }
+    if (dialect == null) {
+      deliver(new ChatChunk(data, json));
+      return;
+    }
+    try {
+      dialect.onEvent(event, data, json, pending::add);
+    } catch (UpstreamFailure e) {
+      pending.clear();
+      fail(e);
+      return;
+    }
+    drain();
+  }
+
+  /** Delivers queued chunks until the queue is empty, the stream ends, or delivery must wait (commit, pause). */
+  private void drain() {
+    while (!finished && !pending.isEmpty() && !(committed && (paused || chunkHandler == null))) {
+      ChatChunk chunk = pending.poll();
+      if (chunk.isDone()) {
+        onDone();
+      } else {
+        deliver(chunk);
+      }
+    }
+  }
+
+  private void onDone() {
+    if (!committed) {
+      fail(UpstreamFailure.of(UpstreamFailure.Kind.BAD_RESPONSE, "stream ended before any event"));
+    } else if (!sawFinishReason) {
+      fail(UpstreamFailure.of(UpstreamFailure.Kind.STREAM_EOF, "[DONE] without a finish reason"));
+    } else {
+      finish();
+      if (chunkHandler != null) chunkHandler.handle(ChatChunk.DONE);
+      if (endHandler != null) endHandler.handle(null);
+    }
+  }
+
+  private void deliver(ChatChunk chunk) {
+    JsonObject json = chunk.json();
     if (json.getValue("choices") instanceof JsonArray choices) {
       for (int i = 0; i < choices.size(); i++) {
         if (choices.getValue(i) instanceof JsonObject c && c.getValue("finish_reason") != null) sawFinishReason = true;
       }
     }
-    ChatChunk chunk = new ChatChunk(data, json);
     lastDataNanos = System.nanoTime();
     if (!committed) {
       committed = true;
@@ -282,7 +348,8 @@ final class HttpAttempt implements ChunkStream, SseParser.Listener {
       lastDataNanos = System.nanoTime();
       armIdle();
     }
-    if (parser != null) parser.resume();
+    drain();
+    if (parser != null && !paused && !finished) parser.resume();
   }
 
   @Override

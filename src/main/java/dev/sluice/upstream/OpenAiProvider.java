@@ -2,98 +2,28 @@ package dev.sluice.upstream;
 
 import dev.sluice.config.ProviderConfig;
 import io.vertx.core.Future;
-import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.ConnectionPoolTooBusyException;
-import io.vertx.core.http.HttpClientAgent;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.HttpVersion;
-import io.vertx.core.http.PoolOptions;
-import io.vertx.core.http.RequestOptions;
-import java.net.URI;
 
 /**
  * OpenAI and OpenAI-compatible servers (vLLM, Ollama, LM Studio): the body is passed through, the key goes in
- * {@code Authorization}. One instance per event loop; its pool holds this loop's share of the provider's
- * connections, with a bounded wait queue so overload is a fast 503, not a silent queue.
+ * {@code Authorization}. One instance per event loop (see {@link UpstreamClient}).
  */
 public final class OpenAiProvider implements Provider {
-  private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
-  private static final CharSequence EVENT_STREAM = HttpHeaders.createOptimized("text/event-stream");
-
-  private final Vertx vertx;
-  private final ProviderConfig config;
-  private final HttpClientAgent client;
-  private final String host;
-  private final int port;
-  private final boolean ssl;
-  private final String basePath;
+  private final UpstreamClient client;
   private final String authorization;
 
   /** @param share the fraction of the provider's pool this instance owns (1 / number of event loops) */
   public OpenAiProvider(Vertx vertx, ProviderConfig config, int share) {
-    this.vertx = vertx;
-    this.config = config;
-    URI uri = config.uri();
-    this.ssl = "https".equals(uri.getScheme());
-    this.host = uri.getHost();
-    this.port = uri.getPort() > 0 ? uri.getPort() : (ssl ? 443 : 80);
-    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
-    this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    this.client = new UpstreamClient(vertx, config, share);
     this.authorization = config.apiKey().isEmpty() ? null : "Bearer " + config.apiKey();
-    int divisor = Math.max(1, share);
-    HttpClientOptions options = new HttpClientOptions()
-        .setProtocolVersion(HttpVersion.HTTP_1_1)
-        .setKeepAlive(true)
-        .setTcpNoDelay(true)
-        .setVerifyHost(true)
-        .setTrustAll(false)
-        .setConnectTimeout((int) config.timeouts().connect().toMillis())
-        .setMaxRedirects(0);
-    PoolOptions pool = new PoolOptions()
-        .setHttp1MaxSize(Math.max(1, ceilDiv(config.maxConnections(), divisor)))
-        .setMaxWaitQueueSize(Math.max(0, ceilDiv(config.maxWaitQueue(), divisor)));
-    this.client = vertx.createHttpClient(options, pool);
-  }
-
-  private static int ceilDiv(int a, int b) {
-    return (a + b - 1) / b;
   }
 
   @Override
   public Future<UpstreamReply> send(UpstreamRequest request) {
-    HttpAttempt attempt = new HttpAttempt(vertx, config.timeouts(), request.stream());
-    request.cancellation().onCancel(attempt::cancel);
-    if (attempt.isFinished()) return attempt.future();
-    RequestOptions options = new RequestOptions()
-        .setMethod(HttpMethod.POST)
-        .setHost(host)
-        .setPort(port)
-        .setSsl(ssl)
-        .setURI(basePath + request.endpoint().path())
-        .setFollowRedirects(false)
-        .setConnectTimeout(config.timeouts().connect().toMillis());
-    MultiMap headers = options.getHeaders() == null ? MultiMap.caseInsensitiveMultiMap() : options.getHeaders();
-    headers.addAll(request.headers());
-    headers.set(HttpHeaders.CONTENT_TYPE, JSON);
-    headers.set(HttpHeaders.ACCEPT, request.stream() ? EVENT_STREAM : JSON);
-    if (authorization != null) headers.set(HttpHeaders.AUTHORIZATION, authorization);
-    options.setHeaders(headers);
-    Buffer body = request.body().toBuffer();
-    client.request(options).onComplete(ar -> {
-      if (ar.failed()) {
-        Throwable cause = ar.cause();
-        attempt.fail(cause instanceof ConnectionPoolTooBusyException
-            ? UpstreamFailure.of(UpstreamFailure.Kind.POOL_FULL, "upstream connection pool is full")
-            : UpstreamFailure.of(UpstreamFailure.Kind.CONNECT, "cannot connect upstream: " + cause.getClass().getSimpleName()));
-      } else {
-        attempt.start(ar.result(), body);
-      }
-    });
-    return attempt.future();
+    return client.post(request, request.endpoint().path(), request.body().toBuffer(), headers -> {
+      if (authorization != null) headers.set(HttpHeaders.AUTHORIZATION, authorization);
+    }, null);
   }
 
   @Override

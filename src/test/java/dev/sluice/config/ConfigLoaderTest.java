@@ -202,6 +202,30 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void azureProviderNeedsAnApiVersion() {
+    String providers = "  az: { type: azure, base-url: https://res.openai.azure.com, api-key: k }\n";
+    assertThat(problems(yaml(providers, "  gpt-4o-mini: { deployments: [ { provider: az, model: m } ] }\n", ACME)))
+        .containsExactly("providers.az.api-version: missing (expected: the Azure OpenAI api-version, e.g. 2024-10-21)");
+  }
+
+  @Test
+  void azureAndAnthropicProvidersAreAccepted() {
+    String providers = "  az: { type: azure, base-url: https://res.openai.azure.com, api-key: k, api-version: 2024-10-21 }\n"
+        + "  claude: { type: anthropic, api-key: k }\n";
+    SluiceConfig config = ConfigLoader.parse(yaml(providers, "  gpt-4o-mini: { deployments: [ { provider: az, model: m },"
+        + " { provider: claude, model: c } ] }\n", ACME), Map.of());
+    assertThat(config.providers().get("claude").baseUrl()).isEqualTo("https://api.anthropic.com");
+    assertThat(config.providers().get("claude").defaultMaxTokens()).isEqualTo(4096);
+    assertThat(config.providers().get("az").apiVersion()).isEqualTo("2024-10-21");
+  }
+
+  @Test
+  void anthropicProviderWithoutApiKeyIsRejected() {
+    assertThat(problems(yaml("  claude: { type: anthropic }\n", "  gpt-4o-mini: { deployments: [ { provider: claude, model: m } ] }\n", ACME)))
+        .containsExactly("providers.claude.api-key: missing (expected: a key, usually \"${ANTHROPIC_API_KEY}\")");
+  }
+
+  @Test
   void unknownProviderTypeListsTheKnownOnes() {
     assertThat(problems(yaml("  fake: { type: bedrock }\n", MODELS, ACME)))
         .containsExactly("providers.fake.type: bedrock (expected: one of openai | azure | anthropic | openai-compatible | mock)");

@@ -47,8 +47,9 @@ public final class FakeUpstream implements AutoCloseable {
     }
   }
 
-  /** One recorded request. */
-  public record Recorded(String path, Map<String, String> headers, JsonObject body, CompletableFuture<Long> closedAtNanos) {}
+  /** One recorded request; {@code query} is the raw query string or null. */
+  public record Recorded(String path, Map<String, String> headers, JsonObject body, CompletableFuture<Long> closedAtNanos,
+                         String query) {}
 
   private final Vertx vertx;
   private final ConcurrentLinkedQueue<Script> queue = new ConcurrentLinkedQueue<>();
@@ -70,6 +71,11 @@ public final class FakeUpstream implements AutoCloseable {
 
   public String baseUrl() {
     return "http://127.0.0.1:" + server.actualPort() + "/v1";
+  }
+
+  /** {@code http://127.0.0.1:PORT}: the base URL of Azure and Anthropic providers, which add their own paths. */
+  public String rootUrl() {
+    return "http://127.0.0.1:" + server.actualPort();
   }
 
   /** The script for every request that has no queued one. */
@@ -133,7 +139,7 @@ public final class FakeUpstream implements AutoCloseable {
       JsonObject body = buffer.length() == 0 ? new JsonObject() : new JsonObject(buffer);
       Map<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
       request.headers().forEach(h -> headers.put(h.getKey(), h.getValue()));
-      recorded.add(new Recorded(request.path(), headers, body, closed));
+      recorded.add(new Recorded(request.path(), headers, body, closed, request.query()));
       notifyWaiters();
       Script script = queue.poll();
       (script == null ? fallback : script).play(new Exchange(vertx, request, body));
