@@ -161,9 +161,9 @@ final class Admission {
   }
 
   /** Books what the request really used (or nothing, if it never reached a provider) and returns its cost. */
-  double settle(Exchange ex, long promptTokens, long completionTokens, long cachedTokens) {
+  double settle(Exchange ex, long promptTokens, long completionTokens, long cachedTokens, long cacheWriteTokens) {
     long actualTokens = promptTokens + completionTokens;
-    double cost = ex.state.costs().cost(ex.upstreamModel, promptTokens, cachedTokens, 0, completionTokens);
+    double cost = ex.state.costs().cost(ex.upstreamModel, promptTokens, cachedTokens, cacheWriteTokens, completionTokens);
     if (ex.limitRequest != null) services.limiter().settle(ex.limitRequest, ex.limitDecision, actualTokens);
     if (ex.budgetRequest != null) services.budgets().settle(ex.budgetRequest, ex.budgetDecision, cost);
     return cost;

@@ -96,7 +96,10 @@ final class Exchange {
     String usageSource = usage != null ? "provider" : "none";
     long prompt = usage == null ? 0 : usage.getLong("prompt_tokens", 0L);
     long completion = usage == null ? 0 : usage.getLong("completion_tokens", 0L);
-    long cached = usage != null && usage.getValue("prompt_tokens_details") instanceof JsonObject d ? d.getLong("cached_tokens", 0L) : 0;
+    JsonObject promptDetails = usage != null && usage.getValue("prompt_tokens_details") instanceof JsonObject d ? d : null;
+    long cached = promptDetails == null ? 0 : promptDetails.getLong("cached_tokens", 0L);
+    // Anthropic's cache writes (normalised by its adapter) are billed at the cache-write rate
+    long cacheWrite = promptDetails == null ? 0 : promptDetails.getLong("cache_creation_input_tokens", 0L);
     long reasoning = usage != null && usage.getValue("completion_tokens_details") instanceof JsonObject d ? d.getLong("reasoning_tokens", 0L) : 0;
     if (usage == null && upstreamCommitNanos != 0) {
       // The provider delivered output but no usage (cut or cancelled stream): bill what was produced, counted.
@@ -104,7 +107,7 @@ final class Exchange {
       completion = streamedText == null ? 0 : admission.countCompletion(streamedText, upstreamModel);
       usageSource = "counted";
     }
-    double cost = admission.settle(this, prompt, completion, cached);
+    double cost = admission.settle(this, prompt, completion, cached, cacheWrite);
     double overhead = firstByteNanos == 0 ? overheadMillis(now) : overheadMillis(firstByteNanos);
     publisher.publish(new UsageEvent(System.currentTimeMillis(), requestId, key == null ? null : key.tenantId(),
         key == null ? null : key.keyId(), endpoint, alias, provider, upstreamModel, stream, status, outcome, errorCode,
