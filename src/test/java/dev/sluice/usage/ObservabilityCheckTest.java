@@ -58,8 +58,10 @@ class ObservabilityCheckTest {
         redis: { url: "%s", command-timeout: 500ms }
         providers:
           mock: { type: mock, latency: 5ms, tokens-per-second: 2000 }
+          flaky: { type: mock, latency: 1ms }
         models:
           gpt-4o-mini: { deployments: [ { provider: mock, model: mock } ] }
+          fallback: { deployments: [ { provider: flaky, model: "mock@status=503" }, { provider: mock, model: mock } ] }
           text-embedding-3-small: { deployments: [ { provider: mock, model: mock-embed } ] }
           broken: { deployments: [ { provider: mock, model: "mock@status=500" } ] }
         pricing:
@@ -74,6 +76,7 @@ class ObservabilityCheckTest {
           - id: beta
             keys: [ { id: beta-key-1, digest: "%s" } ]
             limits: { requests-per-minute: 1 }
+        resilience: { breaker-failures: 1000 }
         """.formatted(TestGateway.PEPPER, redis.url(), TestGateway.digest(TestGateway.KEY), TestGateway.digest(TestGateway.OTHER_KEY));
     gateway = TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()));
   }
@@ -103,6 +106,7 @@ class ObservabilityCheckTest {
             "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"s" + i + "\"}]}");
         Http.post(base + "/embeddings", TestGateway.KEY, "{\"model\":\"text-embedding-3-small\",\"input\":\"e" + i + "\"}");
         Http.post(base + "/chat/completions", TestGateway.KEY, "{\"model\":\"broken\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        Http.post(base + "/chat/completions", TestGateway.KEY, "{\"model\":\"fallback\",\"messages\":[{\"role\":\"user\",\"content\":\"f\"}]}");
         Http.post(base + "/embeddings", TestGateway.OTHER_KEY, "{\"model\":\"text-embedding-3-small\",\"input\":\"b\"}");
       } catch (Exception e) {
         return;
