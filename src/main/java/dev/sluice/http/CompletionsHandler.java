@@ -107,11 +107,19 @@ final class CompletionsHandler {
     JsonObject copy = new JsonObject(new LinkedHashMap<>(body.getMap()));
     copy.put("model", deployment.model());
     copy.remove("cache"); // the gateway's cache controls are ours, never the provider's
+    renameMaxTokens(copy, deployment.maxTokensField());
     if (view.stream()) {
       JsonObject options = body.getValue("stream_options") instanceof JsonObject o ? o.copy() : new JsonObject();
       copy.put("stream_options", options.put("include_usage", true));
     }
     return copy;
+  }
+
+  /** o-series and gpt-5 want max_completion_tokens; many compatible servers only know max_tokens. */
+  static void renameMaxTokens(JsonObject body, String wanted) {
+    if (wanted == null) return;
+    String other = wanted.equals("max_tokens") ? "max_completion_tokens" : "max_tokens";
+    if (body.containsKey(other) && !body.containsKey(wanted)) body.put(wanted, body.remove(other));
   }
 
   private void respond(Exchange ex, Delivery delivery, RequestView view) {

@@ -83,14 +83,35 @@ public final class AttemptLoop {
       this.deadline = clock.getAsLong() + config.deadline().toMillis();
     }
 
-    /** The first deployment (in route order) that is not resting and whose breaker admits calls, except {@code not}. */
+    /**
+     * The best available deployment except {@code not}: the lowest priority that has one not resting and whose breaker
+     * admits calls; among several of that priority, a weighted random choice (load balancing).
+     */
     Deployment choose(Deployment not) {
-      for (Deployment d : route.deployments()) {
+      List<Deployment> all = route.deployments();
+      int best = Integer.MAX_VALUE;
+      List<Deployment> candidates = new ArrayList<>(2);
+      for (int i = 0; i < all.size(); i++) {
+        Deployment d = all.get(i);
         if (d.equals(not)) continue;
         DeploymentHealth.Entry entry = health.of(d);
-        if (!entry.resting() && !entry.open()) return d;
+        if (entry.resting() || entry.open()) continue;
+        int priority = d.priority() == null ? i : d.priority();
+        if (priority < best) {
+          best = priority;
+          candidates.clear();
+        }
+        if (priority == best) candidates.add(d);
       }
-      return null;
+      if (candidates.size() <= 1) return candidates.isEmpty() ? null : candidates.get(0);
+      int total = 0;
+      for (Deployment d : candidates) total += d.weight();
+      int pick = ThreadLocalRandom.current().nextInt(total);
+      for (Deployment d : candidates) {
+        pick -= d.weight();
+        if (pick < 0) return d;
+      }
+      return candidates.get(candidates.size() - 1);
     }
 
     void attempt(Deployment d) {
