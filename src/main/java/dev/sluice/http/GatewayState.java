@@ -5,6 +5,7 @@ import dev.sluice.auth.TenantRegistry;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.config.TenantConfig;
 import dev.sluice.usage.CostCalculator;
+import dev.sluice.usage.DefaultPricing;
 import java.util.Set;
 import java.util.stream.Collectors;
 import dev.sluice.routing.ModelRouter;
@@ -24,6 +25,6 @@ public record GatewayState(long version, SluiceConfig config, TenantRegistry ten
     return new GatewayState(version, config, new TenantRegistry(config.tenants(), digest),
         new ModelRouter(config.models()), System.currentTimeMillis() / 1000,
         config.tenants().stream().map(TenantConfig::id).collect(Collectors.toUnmodifiableSet()),
-        new CostCalculator(config.pricing()));
+        new CostCalculator(DefaultPricing.with(config.pricing())));
   }
 }

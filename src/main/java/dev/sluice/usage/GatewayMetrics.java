@@ -156,6 +156,10 @@ public final class GatewayMetrics {
     if (e.cachedTokens() > 0) m.cached.increment(e.cachedTokens());
     if (e.completionTokens() > 0) m.completion.increment(e.completionTokens());
     if (e.costUsd() > 0) m.cost.increment(e.costUsd());
+    if (!e.priced() && e.promptTokens() + e.completionTokens() > 0) {
+      // the upstream model comes from config (bounded); tokens were used but nothing is billed for them
+      counter("llm_cost_unpriced_requests_total", "upstream_model", e.upstreamModel()).increment();
+    }
     if (!"chat".equals(e.endpoint()) && !"embeddings".equals(e.endpoint())) return;
     counter("llm_cache_requests_total", "result", e.cache()).increment();
     if ("HIT".equals(e.cache())) {

@@ -11,6 +11,7 @@ import io.vertx.core.json.JsonObject;
  *     {@code null}
  * @param fallbacks the fallbacks taken before the commit point, as {@code from>to:reason} joined by commas, or
  *     {@code null}
+ * @param priced whether the upstream model has a price (an unpriced model costs 0 and is counted)
  * @param tokensSaved for a cache hit, the tokens the original answer used (not billed again)
  * @param usageSource {@code provider} when the provider reported usage, {@code counted} when we counted, or
  *     {@code none}
@@ -19,7 +20,7 @@ public record UsageEvent(long timestampMillis, String requestId, String tenant, 
                          String alias, String provider, String upstreamModel, boolean stream, int status,
                          String outcome, String errorCode, String rateLimit, int attempts, String fallbacks, String cache, long tokensSaved, long promptTokens,
                          long completionTokens, long cachedTokens, long reasoningTokens, String usageSource,
-                         double costUsd, double latencyMs, double ttftMs, double overheadMs) {
+                         boolean priced, double costUsd, double latencyMs, double ttftMs, double overheadMs) {
   public static final String ADDRESS = "sluice.usage";
 
   /** The access-log form; absent values are omitted. */

@@ -82,6 +82,8 @@ class MetricsTest {
     assertThat(value(m, "llm_ratelimit_rejections_total{limit=\"requests\",tenant=\"beta\"}")).isEqualTo(1);
     assertThat(value(m, "llm_upstream_attempts_total{provider=\"fake\",result=\"success\"}")).isEqualTo(2);
     assertThat(value(m, "llm_inflight_requests{tenant=\"acme\"}")).isZero();
+    // upstream-embed has no price: its tokens are counted as unpriced, never silently free
+    assertThat(value(m, "llm_cost_unpriced_requests_total{upstream_model=\"upstream-embed\"}")).isEqualTo(1);
 
     assertThat(m).doesNotContain(TestGateway.KEY).doesNotContain("sk-wrong-key").doesNotContain("end-user-42")
         .doesNotContain("no-such-model-x1").doesNotContain("req_").doesNotContain(TestGateway.PROVIDER_KEY)

@@ -21,4 +21,15 @@ class CostCalculatorTest {
     assertThat(calculator.cost("mystery", 1000, 0, 0, 1000)).isZero();
     assertThat(calculator.knows("mystery")).isFalse();
   }
+
+  @Test
+  void shippedPricesCoverCommonModelsAndConfigOverridesThem() {
+    CostCalculator shipped = new CostCalculator(DefaultPricing.with(Map.of()));
+    assertThat(shipped.knows("gpt-4o-mini")).isTrue();
+    assertThat(shipped.knows("claude-3-5-haiku-latest")).isTrue();
+    // 1M prompt + 1M completion tokens of gpt-4o-mini at list price: 0.15 + 0.60
+    assertThat(shipped.cost("gpt-4o-mini", 1_000_000, 0, 0, 1_000_000)).isCloseTo(0.75, within(1e-9));
+    CostCalculator overridden = new CostCalculator(DefaultPricing.with(Map.of("gpt-4o-mini", new Pricing(1.0, null, null, 1.0))));
+    assertThat(overridden.cost("gpt-4o-mini", 1_000_000, 0, 0, 1_000_000)).isCloseTo(2.0, within(1e-9));
+  }
 }
