@@ -8,6 +8,14 @@
 # BENCH_TENANTS (default 1000), BENCH_STREAMS (default 1000), BENCH_STREAMS_HIGH (default 4000; 0 = skip),
 # BENCH_MAX_CONNECTIONS (Sluice provider pool, default 5000: above the largest stream count, so no request waits
 # for a pooled connection — a wait longer than timeouts.connect (2 s) fails with 503).
+#
+# Feature scenarios (all on by default; set to 0 to skip): BENCH_CORE (P1-P8 above), BENCH_LIMITS (rate limits and
+# budgets, in memory and in a private Redis; Redis admit-script decisions/s), BENCH_CACHE (cache hits and misses, in
+# memory and in Redis, vs HAProxy: P9), BENCH_USAGE (access log on vs off; jtokkit counting microbenchmark).
+# BENCH_FEATURE_SECONDS (s per feature case and round, default 4 = 0.4 × BENCH_DURATION), BENCH_FEATURE_ROUNDS
+# (default 2), BENCH_WARMUP_EXTRA_MAX (max s of warm-up of each of the two extra Sluice processes, default 25),
+# BENCH_REDIS_TIMEOUT (redis.command-timeout of the Redis-backed gateway, default 1s; production default 50ms — on a
+# busy 2-core box, 50 ms is shorter than the gateway's own GC and scheduling stalls, and the limiter then fails open).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -20,7 +28,18 @@ TENANTS=${BENCH_TENANTS:-1000}
 STREAMS=${BENCH_STREAMS:-1000}
 STREAMS_HIGH=${BENCH_STREAMS_HIGH:-4000}
 MAXCONN=${BENCH_MAX_CONNECTIONS:-5000}
+CORE=${BENCH_CORE:-1}
+LIMITS=${BENCH_LIMITS:-1}
+CACHE=${BENCH_CACHE:-1}
+USAGE=${BENCH_USAGE:-1}
+FEAT_SECS=${BENCH_FEATURE_SECONDS:-$(( (DUR * 2 + 4) / 5 ))}
+FEAT_ROUNDS=${BENCH_FEATURE_ROUNDS:-2}
+WARM_EXTRA_MAX=${BENCH_WARMUP_EXTRA_MAX:-25}
+REDIS_TIMEOUT=${BENCH_REDIS_TIMEOUT:-1s}
 KEY=sk-sluice-bench-0123456789abcdefghijklmnopqrstuvwxyzABCD
+KEY_LIM=sk-sluice-bench-limits-0123456789abcdefghijklmnopqrstuvw
+KEY_CACHE=sk-sluice-bench-cache-0123456789abcdefghijklmnopqrstuvwx
+KEY_FULL=sk-sluice-bench-full-0123456789abcdefghijklmnopqrstuvwxy
 PEPPER=bench-pepper-not-secret
 JAR=$ROOT/target/sluice.jar
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -64,6 +83,11 @@ ensure_tool() { # ensure_tool COMMAND PACKAGE
 }
 ensure_tool wrk wrk
 ensure_tool haproxy haproxy
+if [ "$LIMITS" = 1 ] || [ "$CACHE" = 1 ]; then
+  ensure_tool redis-server redis-server   # the Debian package also ships redis-cli and redis-benchmark
+  ensure_tool redis-cli redis-tools
+fi
+if [ "$USAGE" = 1 ]; then command -v javac >/dev/null || die "javac not found (need a JDK 17+ for the token-count microbenchmark)"; fi
 if [ ! -f "$JAR" ]; then
   log "building $JAR"
   ./mvnw -q -B package -DskipTests >&2 || die "build failed"
@@ -82,7 +106,7 @@ mkdir -p "$RUN"
 log "run directory $RUN"
 
 # ---------------------------------------------------------------- helpers
-read -r MOCK_PORT HAP_PORT SLUICE_PORT <<<"$(node bench/free-ports.mjs 3)"
+read -r MOCK_PORT HAP_PORT SLUICE_PORT REDIS_PORT SLUICE_REDIS_PORT SLUICE_LOGOFF_PORT <<<"$(node bench/free-ports.mjs 6)"
 
 wait_port() { # wait_port PORT PID NAME
   for _ in $(seq 300); do
@@ -177,7 +201,8 @@ EOF
 haproxy -db -f "$RUN/haproxy.cfg" > "$RUN/haproxy.log" 2>&1 &
 PID[haproxy]=$!; PIDS+=("${PID[haproxy]}")
 
-DIGEST=$(node bench/gen-config.mjs "$RUN/sluice.yaml" "$MOCK_PORT" "$SLUICE_PORT" "$PEPPER" "$KEY" "$TENANTS" "$MAXCONN")
+EXTRA_KEYS=(--limits-key "$KEY_LIM" --cache-key "$KEY_CACHE" --full-key "$KEY_FULL")
+DIGEST=$(node bench/gen-config.mjs "$RUN/sluice.yaml" "$MOCK_PORT" "$SLUICE_PORT" "$PEPPER" "$KEY" "$TENANTS" "$MAXCONN" "${EXTRA_KEYS[@]}")
 CHECK=$(SLUICE_KEY_PEPPER=$PEPPER java -jar "$JAR" hash-key "$KEY")
 [ "$DIGEST" = "$CHECK" ] || die "config digest $DIGEST != sluice hash-key $CHECK"
 # stdout (access log, one JSON line per request) goes to a file, not a terminal
@@ -198,38 +223,50 @@ log "all three targets answer; Sluice rejects a wrong key (401)"
 # A fixed few seconds is not enough on a busy 2-core box: C2 keeps compiling for tens of seconds. Warm Sluice in 5 s
 # rounds (64 connections, 0 ms) for at least BENCH_WARMUP s and until its CPU per request changes < 15 % between
 # rounds (max BENCH_WARMUP_MAX s).
-warm_sluice() {
-  local start=$SECONDS prev=0 i=0 c0 c1 out n us
+# warm_proc NAME PID PORT MIN_S MAX_S [MIX]: 64 connections, 0 ms, 5 s rounds; MIX is a BENCH_MIX list of request
+# kinds (bench/chat.lua), default the plain bench request. Sets WARM_SECS and WARM_US (last round's CPU per request).
+warm_proc() {
+  local name=$1 pid=$2 port=$3 min=$4 max=$5 mix=${6:-} start=$SECONDS prev=0 i=0 c0 c1 out n us
   while :; do
     i=$((i + 1))
-    c0=$(cpu_ticks "${PID[sluice]}")
-    out=$(BENCH_KEY=$KEY BENCH_MODEL=mock timeout 30 wrk -t2 -c64 -d5s --timeout 10s -s bench/chat.lua \
-          "http://127.0.0.1:$SLUICE_PORT" 2>&1) || die "wrk failed during warm-up: $out"
-    c1=$(cpu_ticks "${PID[sluice]}")
+    c0=$(cpu_ticks "$pid")
+    out=$(BENCH_KEY=$KEY BENCH_MODEL=mock BENCH_MIX=$mix BENCH_NONCE="warm-$name-$i" timeout 30 \
+          wrk -t2 -c64 -d5s --timeout 10s -s bench/chat.lua "http://127.0.0.1:$port" 2>&1) || die "wrk failed during warm-up of $name: $out"
+    c1=$(cpu_ticks "$pid")
+    echo "$out" >> "$RUN/wrk-warmup-$name.txt"
     n=$(grep '^RESULT ' <<<"$out" | sed 's/.*"requests":\([0-9]*\).*/\1/')
     us=$(awk "BEGIN{print ($n > 0) ? ($c1 - $c0) * 1e6 / $CLK_TCK / $n : 1e9}")
-    log "warm-up round $i: $n requests in 5 s, Sluice CPU $(printf %.1f "$us") µs/request"
-    if [ $((SECONDS - start)) -ge "$WARM" ] && awk "BEGIN{exit !($prev > 0 && $us < 1e9 && ($us - $prev) / $prev < 0.15 && ($prev - $us) / $prev < 0.15)}"; then
+    log "warm-up $name round $i: $n requests in 5 s, CPU $(printf %.1f "$us") µs/request"
+    if [ $((SECONDS - start)) -ge "$min" ] && awk "BEGIN{exit !($prev > 0 && $us < 1e9 && ($us - $prev) / $prev < 0.15 && ($prev - $us) / $prev < 0.15)}"; then
       break
     fi
-    if [ $((SECONDS - start)) -ge "$WARM_MAX" ]; then log "warm-up: CPU per request still changing after $WARM_MAX s"; break; fi
+    if [ $((SECONDS - start)) -ge "$max" ]; then log "warm-up $name: CPU per request still changing after $max s"; break; fi
     prev=$us
   done
-  note warmup_s $((SECONDS - start))
-  note warmup_last_us "$us"
+  WARM_SECS=$((SECONDS - start))
+  WARM_US=$us
+}
+warm_sluice() {
+  warm_proc sluice "${PID[sluice]}" "$SLUICE_PORT" "$WARM" "$WARM_MAX"
+  note warmup_s "$WARM_SECS"
+  note warmup_last_us "$WARM_US"
 }
 # The other paths (50 ms upstream, streams) are warmed first: warming them after the 0 ms loop made the first P1
 # round pay for deoptimisation and recompilation (1.5-2x the CPU per request of the second round).
-log "warm-up: streams and 50 ms upstream, direct 3 s, haproxy 3 s, then sluice >= ${WARM} s until stable"
-run_sse warmup direct 200 'mock@tps=1000' 200
-run_sse warmup sluice 200 'mock@tps=1000' 200
-run_wrk warmup sluice 250 'mock@latency=50ms' 3
+note load_start "\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+if [ "$CORE" = 1 ]; then
+  log "warm-up: streams and 50 ms upstream, direct 3 s, haproxy 3 s, then sluice >= ${WARM} s until stable"
+  run_sse warmup direct 200 'mock@tps=1000' 200
+  run_sse warmup sluice 200 'mock@tps=1000' 200
+  run_wrk warmup sluice 250 'mock@latency=50ms' 3
+fi
 run_wrk warmup direct 64 mock 3
 run_wrk warmup haproxy 64 mock 3
 warm_sluice
 sleep 2
 note rss_sluice_warm_idle_kb "$(rss_kb "${PID[sluice]}")"
 
+if [ "$CORE" = 1 ]; then
 # ---------------------------------------------------------------- non-streaming scenarios
 # P1 + P2 (CPU): two interleaved rounds of DUR/2 per target, so load drift on a shared box hits all three alike
 for r in 1 2; do for t in direct haproxy sluice; do run_wrk P1 "$t" 64 mock $(( (DUR + 1) / 2 )); done; done
@@ -255,13 +292,19 @@ fi
 sleep 2
 note rss_sluice_after_kb "$(rss_kb "${PID[sluice]}")"
 note sluice_access_log_lines "$(wc -l < "$RUN/sluice-stdout.log")"
+fi # CORE
+
+# ---------------------------------------------------------------- feature scenarios (limits, cache, usage path)
+# shellcheck source=bench/features.sh
+source bench/features.sh
 
 # ---------------------------------------------------------------- report
-META=$(printf '{"date":"%s","cpus":%d,"cpu_model":"%s","kernel":"%s","java":"%s","haproxy":"%s","wrk":"%s","node":"%s","commit":"%s","duration_s":%d,"warmup_min_s":%d,"tenants":%d,"max_connections":%d,"nofile":%d,"elapsed_s":%d}' \
+META=$(printf '{"date":"%s","cpus":%d,"cpu_model":"%s","kernel":"%s","java":"%s","haproxy":"%s","wrk":"%s","node":"%s","commit":"%s","duration_s":%d,"warmup_min_s":%d,"tenants":%d,"max_connections":%d,"nofile":%d,"elapsed_s":%d,"load_end":"%s","redis":"%s","core":%d,"limits":%d,"cache":%d,"usage":%d,"feature_s":%d,"feature_rounds":%d,"redis_timeout":"%s"}' \
   "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(nproc)" "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)" "$(uname -r)" \
   "$(java -version 2>&1 | head -1 | tr -d '"')" "$(haproxy -v | head -1 | awk '{print $3}')" \
   "$(wrk -v 2>&1 | head -1 | awk '{print $2}')" "$(node --version)" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-  "$DUR" "$WARM" "$TENANTS" "$MAXCONN" "$NOFILE" "$(( $(date +%s) - SCRIPT_START ))")
+  "$DUR" "$WARM" "$TENANTS" "$MAXCONN" "$NOFILE" "$(( $(date +%s) - SCRIPT_START ))" "$(cut -d' ' -f1-3 /proc/loadavg)" \
+  "$(redis-server --version 2>/dev/null | sed -n 's/.* v=\([0-9.]*\).*/\1/p')" "$CORE" "$LIMITS" "$CACHE" "$USAGE" "$FEAT_SECS" "$FEAT_ROUNDS" "$REDIS_TIMEOUT")
 echo "$META" > "$RUN/meta.json"
 node bench/report.mjs "$RAW" "$RUN/meta.json" "$RUN/sluice-gc.log" > "$RUN/results.md"
 cp "$RUN/results.md" "$ROOT/bench/results/latest.md"
