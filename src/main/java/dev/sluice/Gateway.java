@@ -119,7 +119,8 @@ public final class Gateway {
           new LocalResponseCache(config.cache().maxEntries(), () -> clock.millis() * 1_000_000L), flights, tokens, clock,
           metrics, health(config, clock), new AtomicInteger(), inFlight);
     }
-    redis = RedisConnections.create(vertx, redisConfig, 32);
+    // Sized for bursts: with a small pool, waiting for a connection eats the 50 ms command timeout under load.
+    redis = RedisConnections.create(vertx, redisConfig, 128);
     long timeout = redisConfig.commandTimeout().toMillis();
     // One breaker per concern: a broken budget key space must not switch off rate limiting, and vice versa.
     RedisRateLimiter limiter = new RedisRateLimiter(redis, timeout, new RedisBreaker(3, 5000, clock::millis),

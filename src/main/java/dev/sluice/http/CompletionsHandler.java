@@ -146,6 +146,7 @@ final class CompletionsHandler {
     HttpServerResponse response = ex.response;
     response.setStatusCode(200);
     response.putHeader("content-type", "application/json");
+    if (ex.usage != null) response.putHeader("x-sluice-cost-usd", costHeader(ex.usageCost(ex.usage)));
     gatewayHeaders(ex, json.headers());
     ex.firstByteNanos = System.nanoTime();
     response.end(out);
@@ -173,6 +174,7 @@ final class CompletionsHandler {
         convertEmbeddingsToBase64(body);
       }
       response.putHeader("content-type", "application/json");
+      response.putHeader("x-sluice-cost-usd", "0"); // a hit costs the tenant nothing
       gatewayHeaders(ex, MultiMap.caseInsensitiveMultiMap());
       ex.firstByteNanos = System.nanoTime();
       response.end(body.toBuffer());
@@ -187,6 +189,11 @@ final class CompletionsHandler {
     response.putHeader("x-sluice-attempts", Integer.toString(ex.attempts));
     response.putHeader("x-sluice-cache", ex.cacheStatus);
     response.putHeader("x-sluice-overhead-ms", millis3(ex.overheadMillis(System.nanoTime())));
+  }
+
+  /** USD with up to 9 decimals, plain notation (no exponent). */
+  static String costHeader(double usd) {
+    return java.math.BigDecimal.valueOf(usd).setScale(9, java.math.RoundingMode.HALF_UP).stripTrailingZeros().toPlainString();
   }
 
   /** Milliseconds with three decimals, without String.format (hot path). */

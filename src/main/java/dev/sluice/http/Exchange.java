@@ -81,6 +81,14 @@ final class Exchange {
     return settled;
   }
 
+  /** What this usage costs at the upstream model's price (the {@code x-sluice-cost-usd} header of JSON answers). */
+  double usageCost(JsonObject u) {
+    JsonObject details = u.getValue("prompt_tokens_details") instanceof JsonObject d ? d : null;
+    return state.costs().cost(upstreamModel, u.getLong("prompt_tokens", 0L),
+        details == null ? 0 : details.getLong("cached_tokens", 0L),
+        details == null ? 0 : details.getLong("cache_creation_input_tokens", 0L), u.getLong("completion_tokens", 0L));
+  }
+
   /** Time the gateway itself spent: everything except waiting for the upstream's commit. */
   double overheadMillis(long nowNanos) {
     long upstreamWait = upstreamSendNanos == 0 ? 0 : (upstreamCommitNanos == 0 ? nowNanos : upstreamCommitNanos) - upstreamSendNanos;

@@ -51,8 +51,12 @@ class MetricsTest {
   void totalsMatchAScriptedSetOfRequests() throws Exception {
     String chat = "{\"model\":\"gpt-4o-mini\",\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"count me\"}],\"user\":\"end-user-42\"}";
     String url = gateway.baseUrl() + "/chat/completions";
-    assertThat(Http.post(url, TestGateway.KEY, chat).statusCode()).isEqualTo(200);
-    assertThat(Http.post(url, TestGateway.KEY, chat).statusCode()).isEqualTo(200); // cache hit
+    java.net.http.HttpResponse<String> first = Http.post(url, TestGateway.KEY, chat);
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.headers().firstValue("x-sluice-cost-usd")).hasValue("0.000054"); // 7 × $2 + 5 × $8 per 1M
+    java.net.http.HttpResponse<String> hit = Http.post(url, TestGateway.KEY, chat);
+    assertThat(hit.statusCode()).isEqualTo(200);
+    assertThat(hit.headers().firstValue("x-sluice-cost-usd")).hasValue("0");
     assertThat(Http.post(url, TestGateway.KEY, chat.replace("gpt-4o-mini", "no-such-model-x1")).statusCode()).isEqualTo(404);
     assertThat(Http.post(url, "sk-wrong-key-0123456789abcdefghijklmnop", chat).statusCode()).isEqualTo(401);
     String embed = "{\"model\":\"text-embedding-3-small\",\"input\":\"x\"}";
