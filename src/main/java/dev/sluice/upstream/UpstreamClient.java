@@ -88,7 +88,9 @@ final class UpstreamClient {
     client.request(options).onComplete(ar -> {
       if (ar.failed()) {
         Throwable cause = ar.cause();
-        attempt.fail(cause instanceof ConnectionPoolTooBusyException
+        // Vert.x bounds the wait for a pooled connection by the connect timeout and reports it as a TimeoutException
+        // (a refused or unreachable host is a ConnectException instead): both mean "no connection for you now".
+        attempt.fail(cause instanceof ConnectionPoolTooBusyException || cause instanceof java.util.concurrent.TimeoutException
             ? UpstreamFailure.of(UpstreamFailure.Kind.POOL_FULL, "upstream connection pool is full")
             : UpstreamFailure.of(UpstreamFailure.Kind.CONNECT, "cannot connect upstream: " + cause.getClass().getSimpleName()));
       } else {
