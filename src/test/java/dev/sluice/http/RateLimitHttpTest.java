@@ -32,7 +32,7 @@ class RateLimitHttpTest {
   final List<Vertx> vertxes = new ArrayList<>();
   final List<TestGateway> gateways = new ArrayList<>();
   final ManualClock clock = new ManualClock(1_800_000_000_000L);
-  final ExecutorService pool = Executors.newFixedThreadPool(16);
+  final ExecutorService pool = Executors.newFixedThreadPool(64);
   FakeUpstream upstream;
 
   @BeforeAll
@@ -137,7 +137,7 @@ class RateLimitHttpTest {
     List<HttpResponse<String>> responses = concurrently(50,
         i -> (i % 2 == 0 ? a : b).baseUrl() + "/chat/completions", CHAT);
     assertThat(count(responses, 200)).isEqualTo(20);
-    assertThat(count(responses, 429)).isEqualTo(30);
+    assertThat(count(responses, 429)).as(responses.stream().map(r -> r.statusCode() + " " + r.body()).distinct().toList().toString()).isEqualTo(30);
     assertThat(upstream.requestCount()).isEqualTo(20);
   }
 
@@ -261,5 +261,30 @@ class RateLimitHttpTest {
     assertThat(response.statusCode()).isEqualTo(400);
     assertThat(error(response).getString("code")).isEqualTo("context_length_exceeded");
     assertThat(upstream.requestCount()).isZero();
+  }
+
+  @Test
+  void twoReplicasSharingRedisCannotOverspendABudget() throws Exception {
+    // worst case per request: 100 output tokens × $10,000 per 1M = $1.00 (input free), so a $20 day admits 20
+    String extra = "redis: { url: \"" + redisServer.url() + "\", command-timeout: 2s }\n"
+        + "pricing: { upstream-mini: { input: 0, output: 10000 } }";
+    String yaml = yaml(extra).replace("keys: [ { id: acme-key-1,", "budget: { daily-usd: 20 }\n    keys: [ { id: acme-key-1,");
+    TestGateway a = TestGateway.start(newVertx(), ConfigLoader.parse(yaml, Map.of()), clock);
+    TestGateway b = TestGateway.start(newVertx(), ConfigLoader.parse(yaml, Map.of()), clock);
+    gateways.add(a);
+    gateways.add(b);
+    upstream.always(Scripts.hang()); // nobody settles while the others reserve
+    String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    List<HttpResponse<String>> responses = concurrently(50, i -> (i % 2 == 0 ? a : b).baseUrl() + "/chat/completions", body);
+    assertThat(count(responses, 429)).as(responses.stream().map(r -> r.statusCode() + " " + r.body()).distinct().toList().toString()).isEqualTo(30);
+    assertThat(responses.stream().filter(r -> r.statusCode() == 429).map(r -> error(r).getString("code")))
+        .containsOnly("insufficient_quota");
+    assertThat(upstream.requestCount()).isEqualTo(20);
+  }
+
+  Vertx newVertx() {
+    Vertx vertx = Vertx.vertx();
+    vertxes.add(vertx);
+    return vertx;
   }
 }

@@ -17,32 +17,52 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RedisServer implements AutoCloseable {
   private final int port;
+  private final java.util.List<String> command;
+  private final String readyLine;
   private Process process;
 
-  private RedisServer(int port) {
+  private RedisServer(int port, java.util.List<String> command, String readyLine) {
     this.port = port;
+    this.command = command;
+    this.readyLine = readyLine;
   }
 
-  public static RedisServer start() throws Exception {
-    int port;
+  public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
+      return socket.getLocalPort();
     }
-    RedisServer server = new RedisServer(port);
+  }
+
+  public static RedisServer start(String... extraArgs) throws Exception {
+    int port = freePort();
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("redis-server", "--port", Integer.toString(port),
+        "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "notice"));
+    command.addAll(java.util.List.of(extraArgs));
+    RedisServer server = new RedisServer(port, command, "Ready to accept connections");
+    server.launch();
+    return server;
+  }
+
+  /** A Sentinel on a free port watching {@code master} under the name {@code mymaster}. */
+  public static RedisServer sentinel(RedisServer master, java.nio.file.Path dir) throws Exception {
+    int port = freePort();
+    java.nio.file.Path conf = dir.resolve("sentinel-" + port + ".conf");
+    java.nio.file.Files.writeString(conf, "port " + port + "\nbind 127.0.0.1\nsentinel monitor mymaster 127.0.0.1 "
+        + master.port() + " 1\n");
+    RedisServer server = new RedisServer(port, java.util.List.of("redis-server", conf.toString(), "--sentinel"),
+        "+monitor master mymaster");
     server.launch();
     return server;
   }
 
   private void launch() throws Exception {
-    process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "notice")
-        .redirectErrorStream(true).start();
+    process = new ProcessBuilder(command).redirectErrorStream(true).start();
     CompletableFuture<Void> ready = new CompletableFuture<>();
     Thread reader = new Thread(() -> {
       try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
         String line;
         while ((line = out.readLine()) != null) {
-          if (line.contains("Ready to accept connections")) ready.complete(null);
+          if (line.contains(readyLine)) ready.complete(null);
         }
         ready.completeExceptionally(new IllegalStateException("redis-server exited before it was ready"));
       } catch (IOException e) {
