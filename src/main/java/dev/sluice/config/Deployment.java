@@ -5,10 +5,13 @@ package dev.sluice.config;
  * {@code priority} (default: their position in the list); those sharing a priority are load-balanced by
  * {@code weight}.
  *
+ * @param timeouts this deployment's own timeout set (e.g. a slow reasoning model), replacing its provider's whole set
+ *     (fields it leaves out take the global defaults); {@code null} keeps the provider's
  * @param maxTokensField the name this deployment wants for the output limit ({@code max_tokens} or
  *     {@code max_completion_tokens}); the request's value is renamed when it uses the other one; {@code null} keeps it
  */
-public record Deployment(String provider, String model, Integer weight, Integer priority, String maxTokensField) {
+public record Deployment(String provider, String model, Integer weight, Integer priority, String maxTokensField,
+                         ProviderTimeouts timeouts) {
   public Deployment {
     Checks.required("provider", provider);
     Checks.required("model", model);
@@ -20,6 +23,6 @@ public record Deployment(String provider, String model, Integer weight, Integer 
   }
 
   public Deployment(String provider, String model, Integer weight) {
-    this(provider, model, weight, null, null);
+    this(provider, model, weight, null, null, null);
   }
 }

@@ -82,7 +82,7 @@ final class CompletionsHandler {
           ex.provider = deployment.provider();
           ex.upstreamModel = deployment.model();
           return new UpstreamRequest(endpoint, deployment.model(), upstreamBody(body, deployment, view), view.stream(),
-              headers, ex.cancellation);
+              headers, ex.cancellation, deployment.timeouts());
         }, ex.cancellation)
         .onComplete(ar -> {
           if (ex.isSettled()) return; // client went away meanwhile

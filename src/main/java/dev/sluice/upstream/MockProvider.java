@@ -41,7 +41,8 @@ public final class MockProvider implements Provider {
     };
     // Like a real upstream, an answer later than the headers timeout (streams; the mock sends headers and the first
     // chunk together) or the total timeout (non-streaming) is a timeout failure at that deadline, not a late answer.
-    long limit = (request.stream() ? config.timeouts().headers() : config.timeouts().total()).toMillis();
+    long limit = (request.stream() ? request.timeoutsOr(config.timeouts()).headers()
+        : request.timeoutsOr(config.timeouts()).total()).toMillis();
     UpstreamFailure.Kind timeout = request.stream() ? UpstreamFailure.Kind.HEADERS_TIMEOUT : UpstreamFailure.Kind.TOTAL_TIMEOUT;
     if (delay <= 0) {
       answer.run();

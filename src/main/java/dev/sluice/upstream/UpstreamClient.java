@@ -68,7 +68,7 @@ final class UpstreamClient {
    */
   Future<UpstreamReply> post(UpstreamRequest request, String pathAndQuery, Buffer body,
                              java.util.function.Consumer<MultiMap> auth, HttpAttempt.Dialect dialect) {
-    HttpAttempt attempt = new HttpAttempt(vertx, config.timeouts(), request.stream(), dialect);
+    HttpAttempt attempt = new HttpAttempt(vertx, request.timeoutsOr(config.timeouts()), request.stream(), dialect);
     request.cancellation().onCancel(attempt::cancel);
     if (attempt.isFinished()) return attempt.future();
     RequestOptions options = new RequestOptions()
@@ -78,7 +78,7 @@ final class UpstreamClient {
         .setSsl(ssl)
         .setURI(basePath + pathAndQuery)
         .setFollowRedirects(false)
-        .setConnectTimeout(config.timeouts().connect().toMillis());
+        .setConnectTimeout(request.timeoutsOr(config.timeouts()).connect().toMillis());
     MultiMap headers = options.getHeaders() == null ? MultiMap.caseInsensitiveMultiMap() : options.getHeaders();
     headers.addAll(request.headers());
     headers.set(HttpHeaders.CONTENT_TYPE, JSON);

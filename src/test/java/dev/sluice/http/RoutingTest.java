@@ -41,6 +41,8 @@ class RoutingTest {
               - { provider: last, model: m, priority: 1 }
           reasoning:
             deployments: [ { provider: last, model: o4-mini, max-tokens-field: max_completion_tokens } ]
+          impatient:
+            deployments: [ { provider: last, model: fast, timeouts: { total: 300ms } } ]
         tenants:
           - id: acme
             keys: [ { id: acme-key-1, digest: "%s" } ]
@@ -75,5 +77,16 @@ class RoutingTest {
         "{\"model\":\"reasoning\",\"max_tokens\":77,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
     assertThat(last.lastRequest().body().getInteger("max_completion_tokens")).isEqualTo(77);
     assertThat(last.lastRequest().body().containsKey("max_tokens")).isFalse();
+  }
+
+  @Test
+  void aDeploymentsOwnTimeoutsReplaceItsProviders() throws Exception {
+    last.always(FakeUpstream.Scripts.hang());
+    long start = System.nanoTime();
+    java.net.http.HttpResponse<String> response = Http.post(gateway.baseUrl() + "/chat/completions", TestGateway.KEY,
+        "{\"model\":\"impatient\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+    assertThat(response.statusCode()).isEqualTo(504);
+    assertThat(elapsedMs).as("provider default total is 300 s; the deployment says 300 ms").isLessThan(5000);
   }
 }

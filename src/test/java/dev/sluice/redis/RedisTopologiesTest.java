@@ -78,6 +78,17 @@ class RedisTopologiesTest {
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(output).contains("[OK] All 16384 slots covered");
+    // slot assignments spread by gossip: wait until every node agrees the cluster is up
+    dev.sluice.testing.Await.until(vertxes.get(0), java.time.Duration.ofSeconds(30), "cluster_state:ok on every node", () -> {
+      try {
+        for (RedisServer node : servers) {
+          if (!node.command("CLUSTER", "INFO").contains("cluster_state:ok")) return false;
+        }
+        return true;
+      } catch (java.io.IOException e) {
+        return false;
+      }
+    });
 
     String url = "redis-cluster://" + String.join(",", nodes);
     RedisRateLimiter a = limiter(url);
