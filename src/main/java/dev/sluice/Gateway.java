@@ -144,6 +144,7 @@ public final class Gateway {
   /** Breakers and cool-downs per deployment; their states are exported as {@code llm_circuit_state}. */
   private DeploymentHealth health(SluiceConfig config, Clock clock) {
     DeploymentHealth health = new DeploymentHealth(vertx, config.resilience(), clock::millis);
+    metrics.registerCounter("llm_possible_duplicate_total", "scope", "upstream", health, DeploymentHealth::possibleDuplicates);
     for (ModelRoute route : config.models().values()) {
       for (Deployment d : route.deployments()) {
         DeploymentHealth.Entry entry = health.of(d);

@@ -158,6 +158,7 @@ public final class AttemptLoop {
       }
       Deployment next = choose(d);
       if (next != null) {
+        if (failure.isTimeout()) health.countPossibleDuplicate(); // trying again: the provider may bill both
         fallbacks.add(new Fallback(d.provider(), next.provider(), OutcomeClassifier.reason(failure)));
         attempt(next);
         return;
@@ -181,6 +182,7 @@ public final class AttemptLoop {
         fail();
         return;
       }
+      if (failure.isTimeout()) health.countPossibleDuplicate();
       vertx.setTimer(Math.max(1, wait), id -> {
         retriesInFlight.decrementAndGet();
         attempt(d);

@@ -78,6 +78,7 @@ public final class DeploymentHealth {
   private final ResilienceConfig config;
   private final LongSupplier clock;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.LongAdder possibleDuplicates = new java.util.concurrent.atomic.LongAdder();
   private final Map<String, AtomicLong> providers = new ConcurrentHashMap<>();
 
   public DeploymentHealth(Vertx vertx, ResilienceConfig config, LongSupplier clock) {
@@ -97,6 +98,18 @@ public final class DeploymentHealth {
   /** Every deployment seen so far and its breaker state (for the {@code llm_circuit_state} gauge). */
   public Map<String, Entry> all() {
     return entries;
+  }
+
+  /**
+   * Attempts abandoned after the request reached the provider (timeouts), then tried again elsewhere: the provider
+   * may still bill the abandoned one, which the tenant is not charged for.
+   */
+  public long possibleDuplicates() {
+    return possibleDuplicates.sum();
+  }
+
+  void countPossibleDuplicate() {
+    possibleDuplicates.increment();
   }
 
   public ResilienceConfig config() {

@@ -222,6 +222,8 @@ class ResilienceTest {
     assertThat(response.body()).contains("backup").endsWith("data: [DONE]\n\n");
     assertThat(header(response, "x-sluice-fallback")).isEqualTo("primary>backup:timeout");
     primary.awaitClosed(0, 2000);
+    // the primary may still bill the abandoned attempt: counted, never charged to the tenant
+    assertThat(metric("llm_possible_duplicate_total{scope=\"upstream\"}")).isEqualTo(1);
   }
 
   @Test
