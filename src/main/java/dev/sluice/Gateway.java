@@ -184,7 +184,7 @@ public final class Gateway {
       metrics.record(event);
       if (event.tenant() == null || event.costUsd() <= 0) return;
       ledger.record(event).compose(v -> ledger.spend(event.tenant(), LocalDate.now(clock.withZone(ZoneOffset.UTC))))
-          .onSuccess(spend -> state.get().config().tenants().stream().filter(t -> t.id().equals(event.tenant())).findFirst()
+          .onSuccess(spend -> java.util.Optional.ofNullable(state.get().tenantsById().get(event.tenant()))
               .ifPresent(t -> {
                 double left = Double.MAX_VALUE;
                 double cap = 0;

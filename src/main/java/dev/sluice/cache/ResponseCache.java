@@ -6,7 +6,7 @@ import java.time.Duration;
 /**
  * Stores complete successes by {@link CacheKey}. Never fails: backend errors and timeouts read as misses and
  * writes are dropped (the request goes on to the provider); corrupt or foreign entries read as misses and are
- * deleted. {@link #status} tells a plain miss from a bypassed one for the {@code x-sluice-cache} header.
+ * deleted.
  */
 public interface ResponseCache {
   /** Completes with the entry, or {@code null}. */
@@ -14,6 +14,4 @@ public interface ResponseCache {
 
   Future<Void> put(String key, CachedResponse response, Duration ttl);
 
-  /** Outcome of a lookup that found nothing. */
-  enum Miss { MISS, BYPASS }
 }

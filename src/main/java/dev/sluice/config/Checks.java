@@ -1,7 +1,6 @@
 package dev.sluice.config;
 
 import java.time.Duration;
-import java.util.Objects;
 
 /** Validation helpers used by the config records' compact constructors; messages follow `field: value (expected: …)`. */
 final class Checks {
@@ -42,9 +41,5 @@ final class Checks {
   static String required(String field, String value) {
     if (value == null || value.isBlank()) throw new IllegalArgumentException(field + ": missing (expected: a non-empty string)");
     return value;
-  }
-
-  static <T> T requireNonNull(T value, String field) {
-    return Objects.requireNonNull(value, field);
   }
 }

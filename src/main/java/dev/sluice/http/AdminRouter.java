@@ -55,7 +55,7 @@ public final class AdminRouter {
 
   private void spend(RoutingContext ctx) {
     String id = ctx.pathParam("id");
-    TenantConfig tenant = state.get().config().tenants().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
+    TenantConfig tenant = state.get().tenantsById().get(id);
     if (tenant == null) {
       ErrorResponder.write(ctx.response(), new ApiError(404, "invalid_request_error", "tenant_not_found", null,
           "No such tenant.", -1, false));

@@ -70,12 +70,7 @@ public final class ApiRouter {
   private void begin(RoutingContext ctx) {
     String requestId = RequestIds.accept(ctx.request().getHeader("x-request-id"));
     ctx.response().putHeader("x-request-id", requestId);
-    Exchange[] self = new Exchange[1];
-    Exchange ex = new Exchange(requestId, state.get(), ctx.response(), publisher, () -> {
-      inFlight.decrementAndGet();
-      if (self[0].key != null) services.metrics().requestEnded(self[0].key.tenantId());
-    }, admission);
-    self[0] = ex;
+    Exchange ex = new Exchange(requestId, state.get(), ctx.response(), publisher, this::release, admission);
     ctx.put(Exchange.KEY, ex);
     ctx.response().closeHandler(v -> {
       ex.cancellation.cancel();
@@ -87,6 +82,11 @@ public final class ApiRouter {
       return;
     }
     ctx.next();
+  }
+
+  private void release(Exchange ex) {
+    inFlight.decrementAndGet();
+    if (ex.key != null) services.metrics().requestEnded(ex.key.tenantId());
   }
 
   private void authenticate(RoutingContext ctx) {

@@ -25,7 +25,7 @@ final class Exchange {
   final HttpServerResponse response;
   final Cancellation cancellation = new Cancellation();
   private final UsagePublisher publisher;
-  private final Runnable release;
+  private final java.util.function.Consumer<Exchange> release;
   private final Admission admission;
 
   AuthenticatedKey key;
@@ -64,10 +64,11 @@ final class Exchange {
   private boolean settled;
 
   /**
-   * @param release returns the request's process-wide in-flight slot; run once, at settlement
+   * @param release returns the request's process-wide in-flight slots; run once, at settlement
    * @param admission books the request's actual usage against its limits and budget at settlement
    */
-  Exchange(String requestId, GatewayState state, HttpServerResponse response, UsagePublisher publisher, Runnable release,
+  Exchange(String requestId, GatewayState state, HttpServerResponse response, UsagePublisher publisher,
+           java.util.function.Consumer<Exchange> release,
            Admission admission) {
     this.requestId = requestId;
     this.release = release;
@@ -98,7 +99,7 @@ final class Exchange {
   void settle(int status, String outcome) {
     if (settled) return;
     settled = true;
-    release.run();
+    release.accept(this);
     if (cacheWrite != null) cacheWrite.abandon(); // no-op once stored; otherwise followers must not wait on us
     long now = System.nanoTime();
     String usageSource = usage != null ? "provider" : "none";

@@ -45,6 +45,12 @@ public record MockScript(Duration latency, int tokensPerSecond, int status, int 
     return new MockScript(latency, tps, status, stall, cut);
   }
 
+  /** The model name without its {@code @…} script, as the mock reports it back. */
+  public static String baseModel(String model) {
+    int at = model.indexOf('@');
+    return at < 0 ? model : model.substring(0, at);
+  }
+
   /** Milliseconds between stream chunks (one word each). */
   public long chunkIntervalMillis() {
     return Math.max(0, 1000L / tokensPerSecond);

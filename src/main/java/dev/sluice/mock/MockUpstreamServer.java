@@ -63,7 +63,7 @@ public final class MockUpstreamServer {
       int status = script.status() != 0 ? script.status()
           : settings.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < settings.errorRate() ? settings.errorStatus() : 0;
       long delay = script.latency().toMillis();
-      Runnable answer = () -> answer(request, json, stripScript(model), script, status, path.endsWith("/embeddings"));
+      Runnable answer = () -> answer(request, json, MockScript.baseModel(model), script, status, path.endsWith("/embeddings"));
       if (delay <= 0) {
         answer.run();
       } else {
@@ -117,8 +117,4 @@ public final class MockUpstreamServer {
     }
   }
 
-  private static String stripScript(String model) {
-    int at = model.indexOf('@');
-    return at < 0 ? model : model.substring(0, at);
-  }
 }

@@ -65,7 +65,7 @@ public final class MockProvider implements Provider {
 
   private UpstreamReply reply(UpstreamRequest request, MockScript script) {
     long created = System.currentTimeMillis() / 1000;
-    String model = stripScript(request.model());
+    String model = MockScript.baseModel(request.model());
     MultiMap headers = MultiMap.caseInsensitiveMultiMap();
     if (request.endpoint() == Endpoint.EMBEDDINGS) {
       JsonObject body = MockResponder.embeddings(request.body(), model, false);
@@ -81,10 +81,6 @@ public final class MockProvider implements Provider {
     return new UpstreamReply.Stream(200, headers, new ChatChunk(first.encode(), first), rest);
   }
 
-  private static String stripScript(String model) {
-    int at = model.indexOf('@');
-    return at < 0 ? model : model.substring(0, at);
-  }
 
   @Override
   public Future<Void> close() {
