@@ -2,10 +2,9 @@ package dev.sluice.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.RawHttp;
 import dev.sluice.testing.TestGateway;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -15,7 +14,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,28 +23,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Malformed, oversized, unauthorised and forbidden requests (SPEC §4 steps 1-5, §5, §10, §11): each gets a precise
  * 4xx in the OpenAI error envelope, the upstream never sees it, and the gateway keeps serving afterwards.
  */
-class BadInputTest {
+class BadInputTest extends GatewayTest {
   static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   static final int TWENTY_MIB = 20 * 1024 * 1024;
 
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
   HttpClient client;
 
   @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
-    gateway = TestGateway.start(vertx, upstream.baseUrl());
+  void client() {
     client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-  }
-
-  @AfterEach
-  void stop() {
-    gateway.close();
-    upstream.close();
-    vertx.close().await();
   }
 
   @Test

@@ -3,16 +3,13 @@ package dev.sluice.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testing.Await;
-import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.RawClient;
 import dev.sluice.testing.Sse;
 import dev.sluice.testing.TestGateway;
-import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,27 +17,15 @@ import org.junit.jupiter.api.Test;
  * before headers, before the first token, mid-stream, and during a non-streaming call. The provider timeouts here are
  * 10 s, so only the disconnect can explain a close within 1 s.
  */
-class ClientDisconnectTest {
+class ClientDisconnectTest extends GatewayTest {
   static final String LONG_TIMEOUTS = "{ connect: 500ms, headers: 10s, first-token: 10s, idle: 10s, total: 10s }";
   static final String PLAIN = CommitPointTest.PLAIN;
   static final String STREAM = StreamFaultTest.STREAM;
 
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
 
-  @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
-    gateway = TestGateway.start(vertx, upstream.baseUrl(), TestGateway.DEFAULT_SERVER, LONG_TIMEOUTS);
-  }
-
-  @AfterEach
-  void stop() {
-    gateway.close();
-    upstream.close();
-    vertx.close().await();
+  @Override
+  protected TestGateway startGateway() {
+    return TestGateway.start(vertx, upstream.baseUrl(), TestGateway.DEFAULT_SERVER, LONG_TIMEOUTS);
   }
 
   private RawClient post(String body) throws Exception {

@@ -3,46 +3,26 @@ package dev.sluice.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testing.Await;
-import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.Sse;
 import dev.sluice.testing.TestGateway;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Failures before the commit point (SPEC §8, notes U3, U6, U9, U10, U4): nothing is streamed, the client gets one JSON
  * error envelope with the mapped status, and a timed-out upstream connection is closed.
  */
-class CommitPointTest {
+class CommitPointTest extends GatewayTest {
   static final String STREAM = StreamFaultTest.STREAM;
   static final String PLAIN = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
-
-  @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
-    gateway = TestGateway.start(vertx, upstream.baseUrl());
-  }
-
-  @AfterEach
-  void stop() {
-    gateway.close();
-    upstream.close();
-    vertx.close().await();
-  }
 
   private HttpResponse<String> post(String body) throws Exception {
     return Http.post(gateway.baseUrl() + "/chat/completions", TestGateway.KEY, body);

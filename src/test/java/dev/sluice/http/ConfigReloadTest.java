@@ -6,11 +6,11 @@ import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.ConfigReloader;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.TestGateway;
 import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.net.URI;
@@ -27,8 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,29 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
  * SPEC §3 reload: validate-then-swap. New tenants authenticate at once, removed ones get 401, requests in flight
  * finish on the snapshot they started with, and a broken file leaves the running config in place.
  */
-class ConfigReloadTest {
+class ConfigReloadTest extends GatewayTest {
   static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   static final String GAMMA_KEY = "sk-sluice-test-gamma-0123456789abcdefghijklmnopqrstuvwxyz";
 
   @TempDir
   Path dir;
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
-
-  @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
-    gateway = TestGateway.start(vertx, upstream.baseUrl());
-  }
-
-  @AfterEach
-  void stop() {
-    gateway.close();
-    upstream.close();
-    vertx.close().await();
-  }
 
   @Test
   void tenantAddedByApplyCanAuthenticate() throws Exception {

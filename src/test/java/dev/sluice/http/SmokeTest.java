@@ -2,33 +2,13 @@ package dev.sluice.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.TestGateway;
-import io.vertx.core.Vertx;
 import java.net.http.HttpResponse;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class SmokeTest {
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
-
-  @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
-    gateway = TestGateway.start(vertx, upstream.baseUrl());
-  }
-
-  @AfterEach
-  void stop() {
-    gateway.close();
-    upstream.close();
-    vertx.close().await();
-  }
+class SmokeTest extends GatewayTest {
 
   @Test
   void nonStreamingChatIsForwardedToTheDeploymentModel() throws Exception {

@@ -2,38 +2,23 @@ package dev.sluice.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.RawClient;
 import dev.sluice.testing.Sse;
 import dev.sluice.testing.TestGateway;
-import io.vertx.core.Vertx;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The gateway keeps a quiet stream warm with {@code : ping} comments (SPEC §8), without touching the data events. */
-class SseKeepaliveTest {
+class SseKeepaliveTest extends GatewayTest {
   static final String SERVER = "{ port: 0, instances: 1, shutdown-grace: 2s, sse-keepalive: 100ms }";
   static final String TIMEOUTS = "{ connect: 500ms, headers: 1s, first-token: 1s, idle: 2s, total: 1s }";
 
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
 
-  @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
-    gateway = TestGateway.start(vertx, upstream.baseUrl(), SERVER, TIMEOUTS);
-  }
-
-  @AfterEach
-  void stop() {
-    gateway.close();
-    upstream.close();
-    vertx.close().await();
+  @Override
+  protected TestGateway startGateway() {
+    return TestGateway.start(vertx, upstream.baseUrl(), SERVER, TIMEOUTS);
   }
 
   @Test

@@ -3,42 +3,22 @@ package dev.sluice.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testing.Await;
-import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.RawClient;
 import dev.sluice.testing.Sse;
 import dev.sluice.testing.TestGateway;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Streams after the commit point (SPEC §8, notes U7–U9, B2): complete streams, and failures that must end in-band. */
-class StreamFaultTest {
+class StreamFaultTest extends GatewayTest {
   static final String STREAM = "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   static final String STREAM_WITH_USAGE = "{\"model\":\"gpt-4o-mini\",\"stream\":true,"
       + "\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
-
-  @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
-    gateway = TestGateway.start(vertx, upstream.baseUrl());
-  }
-
-  @AfterEach
-  void stop() {
-    gateway.close();
-    upstream.close();
-    vertx.close().await();
-  }
 
   private RawClient post(String body) throws Exception {
     return RawClient.post(gateway.port(), "/v1/chat/completions", TestGateway.KEY, body);

@@ -2,10 +2,9 @@ package dev.sluice.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.TestGateway;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -24,27 +22,14 @@ import org.junit.jupiter.api.Test;
  * The upstream pool is bounded (8 connections, 4 waiting): beyond it requests get a fast 503 {@code overloaded}
  * instead of queueing without bound (SPEC §8, notes C5).
  */
-class UpstreamPoolTest {
+class UpstreamPoolTest extends GatewayTest {
   record Outcome(int status, String code, long millis) {}
 
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
   HttpClient client;
 
   @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
-    gateway = TestGateway.start(vertx, upstream.baseUrl());
+  void client() {
     client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
-  }
-
-  @AfterEach
-  void stop() {
-    gateway.close();
-    upstream.close();
-    vertx.close().await();
   }
 
   private HttpRequest request() {
