@@ -143,7 +143,7 @@ public final class Gateway {
 
   /** Breakers and cool-downs per deployment; their states are exported as {@code llm_circuit_state}. */
   private DeploymentHealth health(SluiceConfig config, Clock clock) {
-    DeploymentHealth health = new DeploymentHealth(vertx, config.resilience(), clock::millis);
+    DeploymentHealth health = new DeploymentHealth(config.resilience(), clock);
     metrics.registerCounter("llm_possible_duplicate_total", "scope", "upstream", health, DeploymentHealth::possibleDuplicates);
     for (ModelRoute route : config.models().values()) {
       for (Deployment d : route.deployments()) {
@@ -210,7 +210,7 @@ public final class Gateway {
       return Future.succeededFuture();
     }
     admin = vertx.createHttpServer(new HttpServerOptions().setHost(server.adminHost()).setPort(server.adminPort()))
-        .requestHandler(new AdminRouter(vertx, state::get, ledger, clock).router());
+        .requestHandler(new AdminRouter(vertx, state::get, ledger, clock, services.health()).router());
     return admin.listen().map(s -> {
       adminPort = s.actualPort();
       return null;

@@ -11,17 +11,21 @@ import java.time.Duration;
  * @param retryAfterMax an upstream {@code retry-after} is waited out only up to this; longer means move on or fail
  * @param retryBudgetPercent concurrent retries are capped at this share of in-flight requests …
  * @param retryBudgetMin … but at least this many
- * @param breakerFailures failures within {@code breakerWindow} that open a deployment's breaker
- * @param breakerOpen how long an open breaker refuses before admitting a probe
+ * @param breakerWindow the last this-many calls of a deployment make its breaker's window
+ * @param breakerMinCalls no failure rate is judged before this many calls are in the window
+ * @param breakerFailureRate percent of failed calls in the window that opens the breaker
+ * @param breakerOpen how long an open breaker refuses before going half-open
+ * @param breakerProbes calls a half-open breaker lets through; their failure rate closes or reopens it
  * @param rateLimitCooldown how long a deployment rests after a 429 without retry-after
  * @param disableFor how long a deployment is skipped after a 401/403/insufficient_quota
  */
 public record ResilienceConfig(Integer maxAttempts, Duration deadline, Duration backoffBase, Duration backoffCap,
                                Duration retryAfterMax, Integer retryBudgetPercent, Integer retryBudgetMin,
-                               Integer breakerFailures, Duration breakerWindow, Duration breakerOpen,
+                               Integer breakerWindow, Integer breakerMinCalls, Integer breakerFailureRate,
+                               Duration breakerOpen, Integer breakerProbes,
                                Duration rateLimitCooldown, Duration disableFor) {
   public static final ResilienceConfig DEFAULTS = new ResilienceConfig(null, null, null, null, null, null, null, null,
-      null, null, null, null);
+      null, null, null, null, null, null);
 
   public ResilienceConfig {
     maxAttempts = Checks.positive("max-attempts", maxAttempts, 3);
@@ -32,9 +36,18 @@ public record ResilienceConfig(Integer maxAttempts, Duration deadline, Duration 
     retryAfterMax = Checks.positive("retry-after-max", retryAfterMax, Duration.ofSeconds(10));
     retryBudgetPercent = Checks.nonNegative("retry-budget-percent", retryBudgetPercent, 20);
     retryBudgetMin = Checks.nonNegative("retry-budget-min", retryBudgetMin, 3);
-    breakerFailures = Checks.positive("breaker-failures", breakerFailures, 5);
-    breakerWindow = Checks.positive("breaker-window", breakerWindow, Duration.ofSeconds(10));
+    breakerWindow = Checks.positive("breaker-window", breakerWindow, 20);
+    breakerMinCalls = Checks.positive("breaker-min-calls", breakerMinCalls, 10);
+    if (breakerMinCalls > breakerWindow) {
+      throw new IllegalArgumentException("breaker-min-calls: " + breakerMinCalls + " (expected: at most breaker-window, "
+          + breakerWindow + ")");
+    }
+    breakerFailureRate = Checks.positive("breaker-failure-rate", breakerFailureRate, 50);
+    if (breakerFailureRate > 100) {
+      throw new IllegalArgumentException("breaker-failure-rate: " + breakerFailureRate + " (expected: 1..100 percent)");
+    }
     breakerOpen = Checks.positive("breaker-open", breakerOpen, Duration.ofSeconds(30));
+    breakerProbes = Checks.positive("breaker-probes", breakerProbes, 3);
     rateLimitCooldown = Checks.positive("rate-limit-cooldown", rateLimitCooldown, Duration.ofSeconds(5));
     disableFor = Checks.positive("disable-for", disableFor, Duration.ofMinutes(5));
   }

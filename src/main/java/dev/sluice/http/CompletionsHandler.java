@@ -7,6 +7,7 @@ import dev.sluice.json.StrictJson;
 import dev.sluice.routing.AttemptLoop;
 import dev.sluice.routing.Delivery;
 import dev.sluice.routing.Route;
+import dev.sluice.routing.RouteFailure;
 import dev.sluice.upstream.Endpoint;
 import dev.sluice.upstream.UpstreamReply;
 import dev.sluice.upstream.UpstreamRequest;
@@ -87,6 +88,7 @@ final class CompletionsHandler {
         .onComplete(ar -> {
           if (ex.isSettled()) return; // client went away meanwhile
           if (ar.failed()) {
+            if (ar.cause() instanceof RouteFailure routeFailure) ex.unbilled = routeFailure.unbilled();
             if (ex.cacheWrite != null) ex.cacheWrite.onFailure(ar.cause());
             ctx.fail(ar.cause());
             return;
@@ -125,6 +127,7 @@ final class CompletionsHandler {
   private void respond(Exchange ex, Delivery delivery, RequestView view) {
     ex.provider = delivery.deployment().provider();
     ex.attempts = delivery.attempts();
+    ex.unbilled = delivery.unbilled();
     if (!delivery.fallbacks().isEmpty()) {
       StringBuilder sb = new StringBuilder();
       for (AttemptLoop.Fallback f : delivery.fallbacks()) {

@@ -1,6 +1,7 @@
 package dev.sluice.http;
 
 import dev.sluice.auth.AuthenticatedKey;
+import dev.sluice.config.Deployment;
 import dev.sluice.ratelimit.BudgetDecision;
 import dev.sluice.ratelimit.BudgetRequest;
 import dev.sluice.ratelimit.LimitRequest;
@@ -38,6 +39,8 @@ final class Exchange {
   int attempts;
   /** Fallbacks before the commit point ({@code from>to:reason,…}), or null. */
   String fallbacks;
+  /** Failed attempts the provider may bill although nothing of theirs was delivered (not charged to the tenant). */
+  java.util.List<Deployment> unbilled = java.util.List.of();
   long upstreamSendNanos;
   long upstreamCommitNanos;
   long firstByteNanos;
@@ -112,7 +115,7 @@ final class Exchange {
     long reasoning = usage != null && usage.getValue("completion_tokens_details") instanceof JsonObject d ? d.getLong("reasoning_tokens", 0L) : 0;
     if (usage == null && upstreamCommitNanos != 0) {
       // The provider delivered output but no usage (cut or cancelled stream): bill what was produced, counted.
-      prompt = promptEstimate >= 0 ? promptEstimate : countPrompt == null ? 0 : countPrompt.getAsInt();
+      prompt = promptTokens();
       completion = streamedText == null ? 0 : admission.countCompletion(streamedText, upstreamModel);
       usageSource = "counted";
     }
@@ -123,6 +126,22 @@ final class Exchange {
         rateLimit, attempts, fallbacks, cacheStatus, savedUsage == null ? 0 : savedUsage.getLong("total_tokens", 0L), prompt, completion, cached, reasoning, usageSource,
         upstreamModel == null || state.costs().knows(upstreamModel), cost,
         TimeUnit.NANOSECONDS.toMicros(now - startNanos) / 1000.0,
-        firstByteNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMicros(firstByteNanos - startNanos) / 1000.0, overhead));
+        firstByteNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMicros(firstByteNanos - startNanos) / 1000.0, overhead,
+        unbilledAttempts()));
+  }
+
+  private long promptTokens() {
+    return promptEstimate >= 0 ? promptEstimate : countPrompt == null ? 0 : countPrompt.getAsInt();
+  }
+
+  /** Abandoned attempts at their prompt's input price: what the provider may bill beyond what the tenant pays. */
+  private java.util.List<UsageEvent.UnbilledAttempt> unbilledAttempts() {
+    if (unbilled.isEmpty()) return java.util.List.of();
+    long prompt = promptTokens();
+    java.util.List<UsageEvent.UnbilledAttempt> out = new java.util.ArrayList<>(unbilled.size());
+    for (Deployment d : unbilled) {
+      out.add(new UsageEvent.UnbilledAttempt(d.provider(), d.model(), state.costs().cost(d.model(), prompt, 0, 0, 0)));
+    }
+    return out;
   }
 }

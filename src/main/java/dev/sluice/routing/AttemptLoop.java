@@ -69,6 +69,10 @@ public final class AttemptLoop {
     final Promise<Delivery> promise = Promise.promise();
     final long deadline;
     final List<Fallback> fallbacks = new ArrayList<>(1);
+    /** Deployments whose half-open breaker had no probe left for this request. */
+    List<Deployment> refused;
+    /** Attempts abandoned after the provider accepted them: it may bill them; the tenant is not charged. */
+    List<Deployment> unbilled;
     final ResilienceConfig config = health.config();
     int attempts;
     UpstreamFailure last;
@@ -84,16 +88,26 @@ public final class AttemptLoop {
     }
 
     /**
-     * The best available deployment except {@code not}: the lowest priority that has one not resting and whose breaker
-     * admits calls; among several of that priority, a weighted random choice (load balancing).
+     * The best available deployment except {@code not}, holding its breaker's permission to call: the lowest priority
+     * that has one not resting and whose breaker admits calls; among several of that priority, a weighted random choice
+     * (load balancing). A half-open breaker whose probes are all taken refuses; then the next best is chosen.
      */
     Deployment choose(Deployment not) {
+      while (true) {
+        Deployment d = pick(not);
+        if (d == null || health.of(d).tryAcquire()) return d;
+        if (refused == null) refused = new ArrayList<>(2);
+        refused.add(d);
+      }
+    }
+
+    private Deployment pick(Deployment not) {
       List<Deployment> all = route.deployments();
       int best = Integer.MAX_VALUE;
       List<Deployment> candidates = new ArrayList<>(2);
       for (int i = 0; i < all.size(); i++) {
         Deployment d = all.get(i);
-        if (d.equals(not)) continue;
+        if (d.equals(not) || (refused != null && refused.contains(d))) continue;
         DeploymentHealth.Entry entry = health.of(d);
         if (entry.resting() || entry.open()) continue;
         int priority = d.priority() == null ? i : d.priority();
@@ -114,28 +128,48 @@ public final class AttemptLoop {
       return candidates.get(candidates.size() - 1);
     }
 
+    /** One attempt to {@code d}, whose breaker permission the caller holds. */
     void attempt(Deployment d) {
       if (d == null) {
         fail();
         return;
       }
+      DeploymentHealth.Entry entry = health.of(d);
       if (cancellation.isCancelled()) {
+        entry.released();
         promise.tryFail(RouteFailure.upstream(route.alias(), UpstreamFailure.of(UpstreamFailure.Kind.CANCELLED, "client went away"),
-            d.provider(), attempts));
+            d.provider(), attempts, unbilled()));
         return;
       }
       attempts++;
       lastDeployment = d;
-      Provider provider = providers.apply(d.provider());
-      health.of(d).breaker.<UpstreamReply>execute(() -> provider.send(requestFor.apply(d))).onComplete(ar -> {
+      Future<UpstreamReply> sent;
+      try {
+        sent = providers.apply(d.provider()).send(requestFor.apply(d));
+      } catch (RuntimeException bug) {
+        entry.released();
+        throw bug;
+      }
+      sent.onComplete(ar -> {
         if (ar.succeeded()) {
-          promise.tryComplete(new Delivery(ar.result(), d, attempts, List.copyOf(fallbacks)));
+          entry.succeeded(); // the commit point: a long stream after it is never a breaker failure
+          promise.tryComplete(new Delivery(ar.result(), d, attempts, List.copyOf(fallbacks), unbilled()));
           return;
         }
         UpstreamFailure failure = ar.cause() instanceof UpstreamFailure u ? u
             : UpstreamFailure.of(UpstreamFailure.Kind.CONNECT, ar.cause().getClass().getSimpleName());
+        if (OutcomeClassifier.classify(failure) == Outcome.RETRYABLE) entry.failed(failure);
+        else entry.released(); // 429, auth, client errors and cancels say nothing about the deployment's health
+        if (OutcomeClassifier.mayBeBilled(failure)) {
+          if (unbilled == null) unbilled = new ArrayList<>(2);
+          unbilled.add(d);
+        }
         onFailure(d, failure);
       });
+    }
+
+    List<Deployment> unbilled() {
+      return unbilled == null ? List.of() : List.copyOf(unbilled);
     }
 
     void onFailure(Deployment d, UpstreamFailure failure) {
@@ -185,7 +219,8 @@ public final class AttemptLoop {
       if (failure.isTimeout()) health.countPossibleDuplicate();
       vertx.setTimer(Math.max(1, wait), id -> {
         retriesInFlight.decrementAndGet();
-        attempt(d);
+        if (health.of(d).tryAcquire()) attempt(d);
+        else fail(); // its breaker opened meanwhile, or is half-open with every probe taken
       });
     }
 
@@ -207,7 +242,7 @@ public final class AttemptLoop {
         promise.tryFail(RouteFailure.unavailable(route.alias(), Math.max(1000, wait == Long.MAX_VALUE ? 1000 : wait)));
         return;
       }
-      promise.tryFail(RouteFailure.upstream(route.alias(), last, lastDeployment.provider(), attempts));
+      promise.tryFail(RouteFailure.upstream(route.alias(), last, lastDeployment.provider(), attempts, unbilled()));
     }
   }
 }

@@ -2,62 +2,101 @@ package dev.sluice.routing;
 
 import dev.sluice.config.Deployment;
 import dev.sluice.config.ResilienceConfig;
-import io.vertx.circuitbreaker.CircuitBreaker;
-import io.vertx.circuitbreaker.CircuitBreakerOptions;
-import io.vertx.circuitbreaker.CircuitBreakerState;
-import dev.sluice.upstream.UpstreamFailure;
-import dev.sluice.upstream.UpstreamReply;
-import io.vertx.core.Vertx;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowSynchronizationStrategy;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Process-wide health of every deployment: one vertx-circuit-breaker each (created once; its own operation timeout
- * disabled so long streams are never failures — outcomes are recorded at the commit point), plus cool-down
- * (after a provider 429) and disable (after a provider auth or quota failure) deadlines.
+ * Process-wide health of every deployment: one circuit breaker each (created once), plus cool-down (after a provider
+ * 429) and disable (after a provider auth or quota failure) deadlines.
+ *
+ * <p>The breaker (Resilience4j, lock-free count window) opens when {@code breaker-failure-rate} percent of the last
+ * {@code breaker-window} calls failed, once at least {@code breaker-min-calls} were made; stays open for
+ * {@code breaker-open}; then admits {@code breaker-probes} calls and closes or reopens on their failure rate. It has no
+ * operation timeout of its own: the attempt loop records each outcome at the commit point, so a long stream is never a
+ * failure, and only {@link OutcomeClassifier.Outcome#RETRYABLE} outcomes count as failures. Time comes from the
+ * injected clock (tests move it; nothing is scheduled).
  */
 public final class DeploymentHealth {
   /** A deployment's breaker and rest periods. */
   public final class Entry {
-    final CircuitBreaker breaker;
-    final AtomicLong openedAt = new AtomicLong();
-    final AtomicLong restUntil = new AtomicLong();
-    final AtomicLong providerRestUntil;
+    private final CircuitBreaker breaker;
+    private final AtomicLong openedAt = new AtomicLong();
+    private final AtomicLong restUntil = new AtomicLong();
+    private final AtomicLong providerRestUntil;
 
     Entry(String name) {
       providerRestUntil = providers.computeIfAbsent(name.substring(0, name.indexOf('/')), p -> new AtomicLong());
-      breaker = CircuitBreaker.create("sluice-" + name, vertx, new CircuitBreakerOptions()
-          .setMaxFailures(config.breakerFailures())
-          .setFailuresRollingWindow(config.breakerWindow().toMillis())
-          .setResetTimeout(config.breakerOpen().toMillis())
-          .setTimeout(-1)
-          .setNotificationAddress(null));
-      breaker.openHandler(v -> openedAt.set(clock.getAsLong()));
-      // Only failures that say the deployment is unhealthy count; 429s, auth and client errors do not.
-      breaker.<UpstreamReply>failurePolicy(f -> f.failed() && (!(f.cause() instanceof UpstreamFailure u)
-          || OutcomeClassifier.classify(u) == OutcomeClassifier.Outcome.RETRYABLE));
+      breaker = CircuitBreaker.of("sluice-" + name, breakerConfig);
     }
 
     /** 0 closed, 1 half-open, 2 open (the {@code llm_circuit_state} encoding). */
     public int state() {
-      CircuitBreakerState s = breaker.state();
-      return s == CircuitBreakerState.CLOSED ? 0 : s == CircuitBreakerState.HALF_OPEN ? 1 : 2;
+      return switch (breaker.getState()) {
+        case CLOSED, DISABLED, METRICS_ONLY -> 0;
+        case HALF_OPEN -> 1;
+        case OPEN, FORCED_OPEN -> 2;
+      };
     }
 
+    /** Open and still inside its open period (after it, the next call finds it half-open). */
     boolean open() {
-      return breaker.state() == CircuitBreakerState.OPEN;
+      return breaker.getState() == CircuitBreaker.State.OPEN
+          && clock.millis() <= openedAt.get() + config.breakerOpen().toMillis();
+    }
+
+    /**
+     * Takes a permission to call: always while closed; one of the {@code breaker-probes} while half-open. Every
+     * permission taken must end in {@link #succeeded}, {@link #failed} or {@link #released}.
+     */
+    boolean tryAcquire() {
+      return breaker.tryAcquirePermission();
+    }
+
+    /** The attempt reached the commit point. */
+    void succeeded() {
+      breaker.onSuccess(0, TimeUnit.NANOSECONDS);
+    }
+
+    /** The attempt failed in a way that says the deployment is unhealthy (a breaker failure). */
+    void failed(Throwable cause) {
+      boolean wasOpen = breaker.getState() == CircuitBreaker.State.OPEN;
+      breaker.onError(0, TimeUnit.NANOSECONDS, cause);
+      if (!wasOpen && breaker.getState() == CircuitBreaker.State.OPEN) openedAt.set(clock.millis());
+    }
+
+    /** The attempt ended in a way that says nothing about the deployment's health (429, 4xx, client gone). */
+    void released() {
+      breaker.releasePermission();
+    }
+
+    /** For the admin API: state, the window's failure rate and calls, and the time until it may be tried again. */
+    public io.vertx.core.json.JsonObject describe() {
+      CircuitBreaker.Metrics m = breaker.getMetrics();
+      return new io.vertx.core.json.JsonObject()
+          .put("state", switch (state()) { case 0 -> "closed"; case 1 -> "half_open"; default -> "open"; })
+          .put("failure_rate_percent", m.getFailureRate() < 0 ? null : (double) m.getFailureRate())
+          .put("calls", m.getNumberOfBufferedCalls())
+          .put("failed_calls", m.getNumberOfFailedCalls())
+          .put("retry_in_ms", waitMillis());
     }
 
     boolean resting() {
-      long now = clock.getAsLong();
+      long now = clock.millis();
       return restUntil.get() > now || providerRestUntil.get() > now;
     }
 
     /** Milliseconds until this deployment may be tried again (0 if it may now). */
     long waitMillis() {
-      long now = clock.getAsLong();
+      long now = clock.millis();
       long rest = Math.max(0, Math.max(restUntil.get(), providerRestUntil.get()) - now);
       long open = open() ? Math.max(0, openedAt.get() + config.breakerOpen().toMillis() - now) : 0;
       return Math.max(rest, open);
@@ -65,26 +104,37 @@ public final class DeploymentHealth {
 
     /** This deployment rests (a model-specific rate limit). */
     void restFor(long millis) {
-      restUntil.accumulateAndGet(clock.getAsLong() + millis, Math::max);
+      restUntil.accumulateAndGet(clock.millis() + millis, Math::max);
     }
 
     /** Every deployment of this provider rests (its key or account is the problem, not the model). */
     void restProviderFor(long millis) {
-      providerRestUntil.accumulateAndGet(clock.getAsLong() + millis, Math::max);
+      providerRestUntil.accumulateAndGet(clock.millis() + millis, Math::max);
     }
   }
 
-  private final Vertx vertx;
   private final ResilienceConfig config;
-  private final LongSupplier clock;
+  private final Clock clock;
+  private final CircuitBreakerConfig breakerConfig;
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
-  private final java.util.concurrent.atomic.LongAdder possibleDuplicates = new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder possibleDuplicates = new LongAdder();
   private final Map<String, AtomicLong> providers = new ConcurrentHashMap<>();
 
-  public DeploymentHealth(Vertx vertx, ResilienceConfig config, LongSupplier clock) {
-    this.vertx = vertx;
+  public DeploymentHealth(ResilienceConfig config, Clock clock) {
     this.config = config;
     this.clock = clock;
+    this.breakerConfig = CircuitBreakerConfig.custom()
+        .slidingWindow(config.breakerWindow(), config.breakerMinCalls(), SlidingWindowType.COUNT_BASED,
+            SlidingWindowSynchronizationStrategy.LOCK_FREE)
+        .failureRateThreshold(config.breakerFailureRate())
+        .waitDurationInOpenState(config.breakerOpen())
+        .permittedNumberOfCallsInHalfOpenState(config.breakerProbes())
+        .slowCallRateThreshold(100)
+        .slowCallDurationThreshold(Duration.ofDays(365)) // latency is the timeouts' business, not the breaker's
+        .automaticTransitionFromOpenToHalfOpenEnabled(false) // no scheduler thread: the next call finds it half-open
+        .writableStackTraceEnabled(false)
+        .clock(clock)
+        .build();
   }
 
   public static String name(Deployment d) {

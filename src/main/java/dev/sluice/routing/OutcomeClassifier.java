@@ -42,6 +42,16 @@ public final class OutcomeClassifier {
     return Outcome.CLIENT_ERROR;
   }
 
+  /**
+   * Whether the provider may bill a failed attempt: it accepted the request and we abandoned it (a timeout after
+   * sending, or a stream that broke or carried an error event before the commit point). Connect errors, a full pool
+   * and non-2xx answers were not processed; a client that went away is the tenant's own cancel.
+   */
+  public static boolean mayBeBilled(UpstreamFailure failure) {
+    return failure.isTimeout() || failure.kind() == UpstreamFailure.Kind.STREAM_ERROR
+        || failure.kind() == UpstreamFailure.Kind.STREAM_EOF;
+  }
+
   /** A short bounded reason for metrics and the usage event. */
   public static String reason(UpstreamFailure failure) {
     return switch (classify(failure)) {

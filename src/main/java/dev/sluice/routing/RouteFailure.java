@@ -1,6 +1,8 @@
 package dev.sluice.routing;
 
+import dev.sluice.config.Deployment;
 import dev.sluice.upstream.UpstreamFailure;
+import java.util.List;
 
 /**
  * Why a request could not be routed or served: unknown alias, alias not allowed for the tenant, or every attempt
@@ -14,32 +16,41 @@ public final class RouteFailure extends RuntimeException {
   private final UpstreamFailure upstream;
   private final String provider;
   private final int attempts;
+  private final List<Deployment> unbilled;
   private long retryAfterMillis = -1;
 
-  private RouteFailure(Kind kind, String alias, UpstreamFailure upstream, String provider, int attempts) {
+  private RouteFailure(Kind kind, String alias, UpstreamFailure upstream, String provider, int attempts,
+                       List<Deployment> unbilled) {
     super(kind + " " + alias, null, false, false);
     this.kind = kind;
     this.alias = alias;
     this.upstream = upstream;
     this.provider = provider;
     this.attempts = attempts;
+    this.unbilled = unbilled;
   }
 
   public static RouteFailure notFound(String alias) {
-    return new RouteFailure(Kind.MODEL_NOT_FOUND, alias, null, null, 0);
+    return new RouteFailure(Kind.MODEL_NOT_FOUND, alias, null, null, 0, List.of());
   }
 
   public static RouteFailure notAllowed(String alias) {
-    return new RouteFailure(Kind.MODEL_NOT_ALLOWED, alias, null, null, 0);
+    return new RouteFailure(Kind.MODEL_NOT_ALLOWED, alias, null, null, 0, List.of());
   }
 
   public static RouteFailure upstream(String alias, UpstreamFailure last, String provider, int attempts) {
-    return new RouteFailure(Kind.UPSTREAM, alias, last, provider, attempts);
+    return upstream(alias, last, provider, attempts, List.of());
+  }
+
+  /** @param unbilled attempts the provider may bill although they failed (the tenant is not charged for them) */
+  public static RouteFailure upstream(String alias, UpstreamFailure last, String provider, int attempts,
+                                      List<Deployment> unbilled) {
+    return new RouteFailure(Kind.UPSTREAM, alias, last, provider, attempts, unbilled);
   }
 
   /** Every deployment's breaker is open or the deployment is resting: nothing was tried. */
   public static RouteFailure unavailable(String alias, long retryAfterMillis) {
-    RouteFailure failure = new RouteFailure(Kind.UNAVAILABLE, alias, null, null, 0);
+    RouteFailure failure = new RouteFailure(Kind.UNAVAILABLE, alias, null, null, 0, List.of());
     failure.retryAfterMillis = retryAfterMillis;
     return failure;
   }
@@ -69,5 +80,10 @@ public final class RouteFailure extends RuntimeException {
 
   public int attempts() {
     return attempts;
+  }
+
+  /** Failed attempts the provider may still bill ({@link OutcomeClassifier#mayBeBilled}). */
+  public List<Deployment> unbilled() {
+    return unbilled;
   }
 }

@@ -173,6 +173,13 @@ public final class GatewayMetrics {
         if (parts.length == 3) counter("llm_fallbacks_total", "from", parts[0], "to", parts[1], "reason", parts[2]).increment();
       }
     }
+    for (UsageEvent.UnbilledAttempt a : e.unbilled()) {
+      // providers and upstream models come from config (bounded)
+      counter("llm_upstream_unbilled_attempts_total", "provider", a.provider()).increment();
+      if (a.costUsd() > 0) {
+        counter("llm_upstream_unbilled_cost_usd_total", "tenant", tenant, "provider", a.provider()).increment(a.costUsd());
+      }
+    }
     if (e.attempts() > 0) {
       String result = "ok".equals(e.outcome()) || "client_cancel".equals(e.outcome()) ? "success"
           : "partial_upstream_failure".equals(e.outcome()) ? "interrupted" : "failure";

@@ -15,13 +15,29 @@ import io.vertx.core.json.JsonObject;
  * @param tokensSaved for a cache hit, the tokens the original answer used (not billed again)
  * @param usageSource {@code provider} when the provider reported usage, {@code counted} when we counted, or
  *     {@code none}
+ * @param unbilled failed attempts the provider may bill although their output was abandoned (timeouts, broken
+ *     streams before the commit point), with an estimate of that cost; never charged to the tenant
  */
 public record UsageEvent(long timestampMillis, String requestId, String tenant, String keyId, String endpoint,
                          String alias, String provider, String upstreamModel, boolean stream, int status,
                          String outcome, String errorCode, String rateLimit, int attempts, String fallbacks, String cache, long tokensSaved, long promptTokens,
                          long completionTokens, long cachedTokens, long reasoningTokens, String usageSource,
-                         boolean priced, double costUsd, double latencyMs, double ttftMs, double overheadMs) {
+                         boolean priced, double costUsd, double latencyMs, double ttftMs, double overheadMs,
+                         java.util.List<UnbilledAttempt> unbilled) {
   public static final String ADDRESS = "sluice.usage";
+
+  /**
+   * One abandoned attempt the provider may bill. {@code costUsd} is a lower bound: the prompt at the deployment's input
+   * price (what it generated before we gave up is unknown); 0 for an unpriced model.
+   */
+  public record UnbilledAttempt(String provider, String upstreamModel, double costUsd) {}
+
+  /** The sum of {@link #unbilled}'s estimates. */
+  public double unbilledCostUsd() {
+    double sum = 0;
+    for (UnbilledAttempt a : unbilled) sum += a.costUsd();
+    return sum;
+  }
 
   /** The access-log form; absent values are omitted. */
   public JsonObject toJson() {
@@ -52,6 +68,9 @@ public record UsageEvent(long timestampMillis, String requestId, String tenant, 
         .put("latency_ms", round(latencyMs))
         .put("ttft_ms", ttftMs < 0 ? null : round(ttftMs))
         .put("overhead_ms", round(overheadMs));
+    if (!unbilled.isEmpty()) {
+      json.put("unbilled_attempts", unbilled.size()).put("unbilled_cost_usd", unbilledCostUsd());
+    }
     json.getMap().values().removeIf(v -> v == null);
     return json;
   }

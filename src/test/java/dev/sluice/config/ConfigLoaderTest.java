@@ -128,6 +128,14 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void breakerSettingsAreCheckedAgainstEachOther() {
+    assertThat(problems(yaml(PROVIDER, MODELS, ACME) + "resilience: { breaker-window: 5, breaker-min-calls: 10 }\n"))
+        .containsExactly("resilience.breaker-min-calls: 10 (expected: at most breaker-window, 5)");
+    assertThat(problems(yaml(PROVIDER, MODELS, ACME) + "resilience: { breaker-failure-rate: 150 }\n"))
+        .containsExactly("resilience.breaker-failure-rate: 150 (expected: 1..100 percent)");
+  }
+
+  @Test
   void zeroTimeoutIsRejected() {
     String providers = "  fake: { type: openai-compatible, base-url: http://127.0.0.1:9/v1, timeouts: { idle: 0s } }\n";
     assertThat(problems(yaml(providers, MODELS, ACME)))

@@ -41,7 +41,7 @@ class AnthropicCostTest {
         server: { port: 0, instances: 1 }
         security: { key-pepper: "%s" }
         providers:
-          openai: { type: openai-compatible, base-url: %s }
+          openai: { type: openai-compatible, base-url: %s, timeouts: { headers: 300ms } }
           claude: { type: anthropic, base-url: %s, api-key: "sk-ant-test" }
         models:
           haiku: { deployments: [ { provider: claude, model: claude-3-5-haiku-latest } ] }
@@ -105,5 +105,27 @@ class AnthropicCostTest {
     assertThat(event.fallbacks()).isEqualTo("openai>claude:server_error");
     // only the delivered Claude attempt: 10 × 0.80 + 5 × 4.00 = 28 per 1M
     assertThat(event.costUsd()).isCloseTo(0.000028, within(1e-12));
+    assertThat(event.unbilled()).as("a 502 was not processed: nothing for the provider to bill").isEmpty();
+  }
+
+  @Test
+  void anAttemptAbandonedAfterTheProviderAcceptedItIsTrackedAsUnbilledCost() throws Exception {
+    openai.next(Scripts.hang()); // accepted, then no headers: the provider may still run and bill it
+    anthropic.next(Scripts.frames(ProviderScripts.textStream(ProviderScripts.anthropicUsage(10, 5, 0, 0), "end_turn",
+        "From ", "Claude."), 0, true));
+    HttpResponse<String> response = Http.post(gateway.baseUrl() + "/chat/completions", TestGateway.KEY,
+        "{\"model\":\"mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(response.body()).contains("Claude.").endsWith("data: [DONE]\n\n");
+    UsageEvent event = eventOf(response);
+    assertThat(event.fallbacks()).isEqualTo("openai>claude:timeout");
+    assertThat(event.costUsd()).as("the tenant pays the delivered attempt only").isCloseTo(0.000028, within(1e-12));
+    long prompt = dev.sluice.usage.TokenCounter.shared().countMessages(
+        new io.vertx.core.json.JsonArray().add(new io.vertx.core.json.JsonObject().put("role", "user").put("content", "hi")),
+        "gpt-4o-mini");
+    assertThat(prompt).isEqualTo(8); // 3 per message + "user" + "hi" + 3 priming
+    assertThat(event.unbilled()).containsExactly(new UsageEvent.UnbilledAttempt("openai", "gpt-4o-mini", 8 * 0.15 / 1e6));
+    String metrics = Http.get(gateway.baseUrl().replace("/v1", "") + "/metrics", null).body();
+    assertThat(metrics).contains("llm_upstream_unbilled_attempts_total{provider=\"openai\"} 1.0")
+        .contains("llm_upstream_unbilled_cost_usd_total{provider=\"openai\",tenant=\"acme\"} 1.2E-6");
   }
 }

@@ -7,6 +7,7 @@ import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.Http;
+import dev.sluice.testing.ManualClock;
 import dev.sluice.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -27,6 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** Retries, fallback, cool-downs and breakers (SPEC §8; reliability notes §4.2 cases 1–8, 16, 17). */
 class ResilienceTest {
+  static final String ADMIN_TOKEN = "admin-secret-token-1234567890";
   static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   Vertx vertx;
   FakeUpstream primary;
@@ -40,12 +42,12 @@ class ResilienceTest {
     primary = FakeUpstream.start(vertx);
     backup = FakeUpstream.start(vertx);
     backup.always(Scripts.chat("From the backup."));
-    gateway = start(primary.baseUrl());
+    gateway = start(primary.baseUrl(), java.time.Clock.systemUTC());
   }
 
-  TestGateway start(String primaryUrl) {
+  TestGateway start(String primaryUrl, java.time.Clock clock) {
     String yaml = """
-        server: { port: 0, instances: 1 }
+        server: { port: 0, instances: 1, admin-port: 0, admin-token: "%s" }
         security: { key-pepper: "%s" }
         providers:
           primary:
@@ -68,13 +70,15 @@ class ResilienceTest {
           backoff-base: 5ms
           backoff-cap: 50ms
           retry-after-max: 2s
-          breaker-failures: 2
-          breaker-window: 10s
+          breaker-window: 4
+          breaker-min-calls: 2
+          breaker-failure-rate: 50
           breaker-open: 400ms
+          breaker-probes: 3
           rate-limit-cooldown: 1s
           disable-for: 2s
-        """.formatted(TestGateway.PEPPER, primaryUrl, backup.baseUrl(), TestGateway.digest(TestGateway.KEY));
-    return TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()));
+        """.formatted(ADMIN_TOKEN, TestGateway.PEPPER, primaryUrl, backup.baseUrl(), TestGateway.digest(TestGateway.KEY));
+    return TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()), clock);
   }
 
   @AfterEach
@@ -160,26 +164,71 @@ class ResilienceTest {
   }
 
   @Test
-  void breakerOpensThenAProbeClosesItAgain() throws Exception {
+  void breakerOpensAdmitsExactlyThreeProbesThenClosesAgain() throws Exception {
+    ManualClock clock = new ManualClock(1_000_000);
+    gateway.close();
+    gateway = start(primary.baseUrl(), clock);
+    String state = "llm_circuit_state{deployment=\"primary/p-mini\"}";
     primary.always(Scripts.error(503, "server_error", null, "down"));
     assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("backup");
+    assertThat(metric(state)).as("1 call: below breaker-min-calls").isZero();
     assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("backup");
-    int callsWhenOpen = primary.requestCount();
-    assertThat(callsWhenOpen).isEqualTo(2);
+    assertThat(metric(state)).as("2 of 2 failed").isEqualTo(2);
     for (int i = 0; i < 5; i++) assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("backup");
-    assertThat(primary.requestCount()).as("open breaker: primary untouched").isEqualTo(callsWhenOpen);
-    assertThat(metric("llm_circuit_state{deployment=\"primary/p-mini\"}")).isEqualTo(2);
+    assertThat(primary.requestCount()).as("open breaker: primary untouched").isEqualTo(2);
+    JsonObject breaker = new JsonObject(Http.get("http://127.0.0.1:" + gateway.gateway.adminPort() + "/admin/breakers",
+        ADMIN_TOKEN).body()).getJsonObject("deployments").getJsonObject("primary/p-mini");
+    assertThat(breaker.getString("state")).isEqualTo("open");
+    assertThat(breaker.getInteger("failed_calls")).isEqualTo(2);
+    assertThat(breaker.getLong("retry_in_ms")).isEqualTo(400);
 
-    primary.always(Scripts.chat("Primary is back."));
-    Await.until(vertx, Duration.ofSeconds(5), "half-open probe serves from primary", () -> {
-      try {
-        return chat("gpt-4o-mini").body().contains("Primary is back.");
-      } catch (Exception e) {
-        return false;
-      }
-    });
-    assertThat(metric("llm_circuit_state{deployment=\"primary/p-mini\"}")).isZero();
+    // The open period ends; the recovered primary answers slowly, so the probes are still running while the
+    // other requests arrive: exactly breaker-probes (3) of 10 concurrent requests reach it, the rest fall back.
+    primary.always(ex -> ex.vertx.setTimer(300, id -> Scripts.chat("Primary is back.").play(ex)));
+    clock.advanceMillis(401);
+    List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+    for (int i = 0; i < 10; i++) calls.add(CompletableFuture.supplyAsync(this::chatUnchecked, pool));
+    Await.until(vertx, Duration.ofSeconds(5), "3 probes reach the primary", () -> primary.requestCount() == 5);
+    assertThat(metric(state)).as("half-open while the probes run").isEqualTo(1);
+    int fromPrimary = 0;
+    for (CompletableFuture<HttpResponse<String>> call : calls) {
+      HttpResponse<String> response = call.get();
+      assertThat(response.statusCode()).isEqualTo(200);
+      if (header(response, "x-sluice-provider").equals("primary")) fromPrimary++;
+    }
+    assertThat(fromPrimary).isEqualTo(3);
+    assertThat(primary.requestCount()).isEqualTo(5);
+    assertThat(metric(state)).as("3 good probes close it").isZero();
     assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("primary");
+  }
+
+  @Test
+  void failedProbesReopenTheBreakerForAnotherOpenPeriod() throws Exception {
+    ManualClock clock = new ManualClock(1_000_000);
+    gateway.close();
+    gateway = start(primary.baseUrl(), clock);
+    primary.always(Scripts.error(503, "server_error", null, "down"));
+    chat("gpt-4o-mini");
+    chat("gpt-4o-mini");
+    clock.advanceMillis(401);
+    // probes are judged like the window: once breaker-min-calls (2) of them have failed, it opens again at once
+    for (int i = 0; i < 3; i++) assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("backup");
+    assertThat(primary.requestCount()).as("2 failed probes, the third request not let through").isEqualTo(4);
+    assertThat(metric("llm_circuit_state{deployment=\"primary/p-mini\"}")).isEqualTo(2);
+    clock.advanceMillis(399);
+    chat("gpt-4o-mini");
+    assertThat(primary.requestCount()).as("open again for a whole period").isEqualTo(4);
+    clock.advanceMillis(2);
+    primary.always(Scripts.chat("Primary is back."));
+    assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("primary");
+  }
+
+  HttpResponse<String> chatUnchecked() {
+    try {
+      return chat("gpt-4o-mini");
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test
@@ -204,7 +253,7 @@ class ResilienceTest {
       closedPort = socket.getLocalPort();
     }
     gateway.close();
-    gateway = start("http://127.0.0.1:" + closedPort + "/v1");
+    gateway = start("http://127.0.0.1:" + closedPort + "/v1", java.time.Clock.systemUTC());
     HttpResponse<String> response = chat("gpt-4o-mini");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(header(response, "x-sluice-fallback")).isEqualTo("primary>backup:connect");

@@ -72,7 +72,7 @@ public final class TestGateway implements AutoCloseable {
   private static String withSingleAttempt(String extra) {
     String e = extra == null ? "" : extra;
     return e.contains("resilience:") ? e
-        : e + "\nresilience: { max-attempts: 1, disable-for: 1ms, rate-limit-cooldown: 1ms, breaker-failures: 1000 }";
+        : e + "\nresilience: { max-attempts: 1, disable-for: 1ms, rate-limit-cooldown: 1ms, breaker-window: 100, breaker-min-calls: 100, breaker-failure-rate: 100 }";
   }
 
   public static SluiceConfig config(String upstreamBaseUrl) {

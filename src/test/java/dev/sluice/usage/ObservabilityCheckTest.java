@@ -76,7 +76,7 @@ class ObservabilityCheckTest {
           - id: beta
             keys: [ { id: beta-key-1, digest: "%s" } ]
             limits: { requests-per-minute: 1 }
-        resilience: { breaker-failures: 1000 }
+        resilience: { breaker-window: 100, breaker-min-calls: 100, breaker-failure-rate: 100 }
         """.formatted(TestGateway.PEPPER, redis.url(), TestGateway.digest(TestGateway.KEY), TestGateway.digest(TestGateway.OTHER_KEY));
     gateway = TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()));
   }
