@@ -61,6 +61,26 @@ class AzureOpenAiProviderTest {
   }
 
   @Test
+  void azureRateLimitHeadersSetTheCoolDownAndTheClientsRetryAfter() throws Exception {
+    // Azure's 429: retry-after-ms (more precise than retry-after) and its own x-ratelimit-* quota headers
+    upstream.next(ex -> ex.response.setStatusCode(429).putHeader("retry-after-ms", "120000").putHeader("retry-after", "120")
+        .putHeader("x-ratelimit-remaining-requests", "0").putHeader("x-ratelimit-remaining-tokens", "0")
+        .putHeader("content-type", "application/json")
+        .end("{\"error\":{\"code\":\"429\",\"message\":\"Requests to the ChatCompletions_Create Operation have exceeded "
+            + "call rate limit of your current AIServices S0 pricing tier.\"}}"));
+    java.net.http.HttpResponse<String> response = dev.sluice.testing.Http.post(gateway.baseUrl() + "/chat/completions",
+        TestGateway.KEY, "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(response.statusCode()).isEqualTo(429);
+    assertThat(new io.vertx.core.json.JsonObject(response.body()).getJsonObject("error").getString("code"))
+        .isEqualTo("upstream_rate_limited");
+    assertThat(response.headers().firstValue("retry-after")).hasValue("60"); // 120 s, capped for the client
+    assertThat(response.body()).doesNotContain("AIServices").doesNotContain("pricing tier");
+    assertThat(response.headers().firstValue("x-ratelimit-remaining-requests")).as("Azure's quota is not the tenant's")
+        .isNotEqualTo(java.util.Optional.of("0"));
+    assertThat(upstream.requestCount()).isEqualTo(1);
+  }
+
+  @Test
   void nonStreamingChatUsesTheDeploymentUrlApiVersionAndApiKey() {
     ChatCompletion completion = client.chat().completions().create(chat().build());
     assertThat(completion.choices().get(0).message().content()).contains(TEXT);

@@ -263,6 +263,18 @@ class ResilienceTest {
   }
 
   @Test
+  void dnsFailureFallsBackAtOnceAndHidesTheHostname() throws Exception {
+    gateway.close();
+    gateway = start("http://primary-llm.invalid/v1", java.time.Clock.systemUTC()); // .invalid never resolves (RFC 6761)
+    HttpResponse<String> response = chat("gpt-4o-mini");
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(header(response, "x-sluice-fallback")).isEqualTo("primary>backup:connect");
+    HttpResponse<String> solo = chat("solo");
+    assertThat(solo.statusCode()).isEqualTo(503);
+    assertThat(solo.body()).doesNotContain("invalid").doesNotContain("primary-llm").doesNotContain("resolve");
+  }
+
+  @Test
   void streamThatNeverGetsHeadersFallsBackAfterTheHeadersTimeout() throws Exception {
     primary.next(Scripts.hang());
     HttpResponse<String> response = Http.post(gateway.baseUrl() + "/chat/completions", TestGateway.KEY,
