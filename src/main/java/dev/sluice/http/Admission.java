@@ -26,7 +26,7 @@ import java.time.ZoneOffset;
  */
 final class Admission {
   /** Prompts longer than this are counted on a worker thread, not on the event loop. */
-  private static final int INLINE_COUNT_LIMIT = 64 * 1024;
+  private static final int INLINE_COUNT_LIMIT = 16 * 1024; // worst case (no whitespace) ≈ 7 ms of jtokkit; prose ≈ 1 ms
 
   private final Vertx vertx;
   private final Services services;
@@ -42,6 +42,7 @@ final class Admission {
     TenantLimits tenantLimits = effectiveLimits(ex);
     long maxOutput = endpoint == Endpoint.EMBEDDINGS ? 0 : maxOutputTokens(body, route.config());
     ex.countPrompt = () -> countPrompt(body, endpoint, countModel);
+    ex.promptBytes = bodyBytes;
     // Counting costs CPU; skip it when nothing needs the number now: no token limit, no budget, and a body too
     // small to exceed the context window (a token always covers at least one byte of the body).
     boolean needCount = tenantLimits.tokensPerMinute() != null || !tenant.budget().equals(dev.sluice.config.BudgetConfig.NONE)
@@ -156,8 +157,23 @@ final class Admission {
     }
   }
 
-  int countCompletion(CharSequence text, String model) {
-    return services.tokens().countText(text.toString(), model);
+  /**
+   * Counts what settlement needs and the provider did not report: {@code [prompt, completion]}, -1 where not asked.
+   * Small inputs are counted at once; larger ones (a long cut stream, a big prompt) on a worker, because a few MiB of
+   * text take jtokkit seconds and the event loop must not wait for that.
+   */
+  Future<long[]> countForSettlement(Exchange ex, boolean prompt, CharSequence completion) {
+    boolean small = (!prompt || ex.promptBytes <= INLINE_COUNT_LIMIT)
+        && (completion == null || completion.length() <= INLINE_COUNT_LIMIT);
+    java.util.concurrent.Callable<long[]> count = () -> new long[] {
+        prompt ? ex.countPrompt.getAsInt() : -1,
+        completion == null ? -1 : services.tokens().countText(completion.toString(), ex.upstreamModel)};
+    if (!small) return vertx.executeBlocking(count, false);
+    try {
+      return Future.succeededFuture(count.call());
+    } catch (Exception e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /** Books what the request really used (or nothing, if it never reached a provider) and returns its cost. */

@@ -52,6 +52,8 @@ final class Exchange {
   long promptEstimate = -1;
   /** Counts the prompt on demand: for a stream that ends without provider usage. */
   java.util.function.IntSupplier countPrompt;
+  /** The request body's size, to decide whether counting its prompt may run on the event loop. */
+  int promptBytes;
   /** Content streamed to the client, kept to count completion tokens when a stream ends without usage. */
   StringBuilder streamedText;
   /** The {@code x-sluice-cache} value: DISABLED, BYPASS, MISS, REFRESH or HIT. */
@@ -105,6 +107,23 @@ final class Exchange {
     release.accept(this);
     if (cacheWrite != null) cacheWrite.abandon(); // no-op once stored; otherwise followers must not wait on us
     long now = System.nanoTime();
+    // The provider delivered output but no usage (cut or cancelled stream): bill what was produced, counted.
+    boolean countOutput = usage == null && upstreamCommitNanos != 0;
+    boolean countPromptNow = promptEstimate < 0 && countPrompt != null && (countOutput || !unbilled.isEmpty());
+    if (!countOutput && !countPromptNow) {
+      publish(status, outcome, now, -1, -1);
+      return;
+    }
+    admission.countForSettlement(this, countPromptNow, countOutput ? (streamedText == null ? "" : streamedText) : null)
+        .onComplete(ar -> {
+          long[] counted = ar.succeeded() ? ar.result() : new long[] {0, 0};
+          if (counted[0] >= 0) promptEstimate = counted[0];
+          publish(status, outcome, now, countOutput ? promptTokens() : -1, counted[1]);
+        });
+  }
+
+  /** Books the usage against limits and budget and publishes the usage event; counted values are -1 when unused. */
+  private void publish(int status, String outcome, long now, long countedPrompt, long countedCompletion) {
     String usageSource = usage != null ? "provider" : "none";
     long prompt = usage == null ? 0 : usage.getLong("prompt_tokens", 0L);
     long completion = usage == null ? 0 : usage.getLong("completion_tokens", 0L);
@@ -113,10 +132,9 @@ final class Exchange {
     // Anthropic's cache writes (normalised by its adapter) are billed at the cache-write rate
     long cacheWrite = promptDetails == null ? 0 : promptDetails.getLong("cache_creation_input_tokens", 0L);
     long reasoning = usage != null && usage.getValue("completion_tokens_details") instanceof JsonObject d ? d.getLong("reasoning_tokens", 0L) : 0;
-    if (usage == null && upstreamCommitNanos != 0) {
-      // The provider delivered output but no usage (cut or cancelled stream): bill what was produced, counted.
-      prompt = promptTokens();
-      completion = streamedText == null ? 0 : admission.countCompletion(streamedText, upstreamModel);
+    if (countedCompletion >= 0) {
+      prompt = Math.max(0, countedPrompt);
+      completion = countedCompletion;
       usageSource = "counted";
     }
     double cost = admission.settle(this, prompt, completion, cached, cacheWrite);
@@ -130,8 +148,9 @@ final class Exchange {
         unbilledAttempts()));
   }
 
+  /** The prompt's token count when admission or settlement counted it, else 0 (never counted on the event loop here). */
   private long promptTokens() {
-    return promptEstimate >= 0 ? promptEstimate : countPrompt == null ? 0 : countPrompt.getAsInt();
+    return Math.max(0, promptEstimate);
   }
 
   /** Abandoned attempts at their prompt's input price: what the provider may bill beyond what the tenant pays. */

@@ -13,6 +13,12 @@ import io.vertx.core.json.JsonObject;
  * tokens cannot throw, and the chat overhead of 3 tokens per message, 1 per name and 3 for the reply priming.
  * Models of other vendors are counted with o200k_base as an estimate. Encodings load eagerly (≈0.4 s), so build one
  * instance at startup and share it (jtokkit encodings are thread-safe).
+ *
+ * <p>Cost is bounded whatever the text: jtokkit needs ~100 bytes of heap and up to ~1.5 µs per character of one
+ * unbroken "word" (a few MiB without whitespace would take the heap and seconds), so text is counted in slices of at
+ * most {@value #SLICE} characters, cut just before whitespace where there is some (a cut changes the count by at most
+ * a token); and one call counts at most {@value #EXACT_CHARS} characters exactly, extrapolating the rest at the
+ * tokens-per-character ratio seen so far (marked as an estimate by the callers: {@code usage_source: counted}).
  */
 public final class TokenCounter {
   private final Encoding o200k;
@@ -45,13 +51,53 @@ public final class TokenCounter {
     return o200k;
   }
 
+  static final int SLICE = 256;
+  static final int EXACT_CHARS = 256 * 1024;
+
+  /** The exact-counting allowance of one call, and what it has counted so far (for the extrapolation ratio). */
+  private static final class Budget {
+    long chars;
+    long tokens;
+  }
+
   public int countText(String text, String model) {
-    return text == null || text.isEmpty() ? 0 : encodingFor(model).countTokensOrdinary(text);
+    return text == null || text.isEmpty() ? 0 : count(encodingFor(model), text, new Budget());
+  }
+
+  private static int count(Encoding encoding, String text, Budget budget) {
+    int n = text.length();
+    if (n <= SLICE && budget.chars + n <= EXACT_CHARS) return exact(encoding, text, budget);
+    int tokens = 0;
+    int start = 0;
+    while (start < n) {
+      if (budget.chars >= EXACT_CHARS) {
+        // extrapolate the rest at the ratio seen so far (budget.chars > 0 here)
+        return tokens + (int) Math.ceil((double) budget.tokens / budget.chars * (n - start));
+      }
+      int end = Math.min(n, start + SLICE);
+      if (end < n) {
+        int cut = end;
+        while (cut > start + SLICE / 2 && !Character.isWhitespace(text.charAt(cut))) cut--;
+        if (cut > start + SLICE / 2) end = cut; // the whitespace starts the next slice, as it starts the next word
+        if (Character.isHighSurrogate(text.charAt(end - 1))) end--;
+      }
+      tokens += exact(encoding, text.substring(start, end), budget);
+      start = end;
+    }
+    return tokens;
+  }
+
+  private static int exact(Encoding encoding, String text, Budget budget) {
+    int tokens = encoding.countTokensOrdinary(text);
+    budget.chars += text.length();
+    budget.tokens += tokens;
+    return tokens;
   }
 
   /** Prompt tokens of a chat request's {@code messages}, per the OpenAI cookbook formula. */
   public int countMessages(JsonArray messages, String model) {
     Encoding encoding = encodingFor(model);
+    Budget budget = new Budget();
     int tokens = 3;
     for (Object o : messages) {
       if (!(o instanceof JsonObject message)) continue;
@@ -59,7 +105,7 @@ public final class TokenCounter {
       for (String field : message.fieldNames()) {
         Object value = message.getValue(field);
         if (field.equals("name")) tokens += 1;
-        tokens += count(encoding, value);
+        tokens += count(encoding, value, budget);
       }
     }
     return tokens;
@@ -67,12 +113,14 @@ public final class TokenCounter {
 
   /** Tokens of an embeddings {@code input}: a string, strings, or pre-tokenised integer arrays. */
   public int countInput(Object input, String model) {
-    if (input instanceof String s) return countText(s, model);
+    Encoding encoding = encodingFor(model);
+    Budget budget = new Budget();
+    if (input instanceof String s) return count(encoding, s, budget);
     if (input instanceof JsonArray array) {
       int tokens = 0;
       for (Object item : array) {
         if (item instanceof String s) {
-          tokens += countText(s, model);
+          tokens += count(encoding, s, budget);
         } else if (item instanceof JsonArray ids) {
           tokens += ids.size();
         } else if (item instanceof Number) {
@@ -84,22 +132,22 @@ public final class TokenCounter {
     return 0;
   }
 
-  private static int count(Encoding encoding, Object value) {
-    if (value instanceof String s) return encoding.countTokensOrdinary(s);
+  private static int count(Encoding encoding, Object value, Budget budget) {
+    if (value instanceof String s) return count(encoding, s, budget);
     if (value instanceof JsonArray parts) {
       int tokens = 0;
       for (Object part : parts) {
         if (part instanceof JsonObject p) {
-          if (p.getValue("text") instanceof String text) tokens += encoding.countTokensOrdinary(text);
+          if (p.getValue("text") instanceof String text) tokens += count(encoding, text, budget);
           // images, audio and files are billed by the provider by size; a fixed allowance keeps the estimate sane
           if (p.containsKey("image_url") || p.containsKey("input_audio") || p.containsKey("file")) tokens += 765;
         } else if (part instanceof String s) {
-          tokens += encoding.countTokensOrdinary(s);
+          tokens += count(encoding, s, budget);
         }
       }
       return tokens;
     }
-    if (value instanceof JsonObject || value instanceof JsonArray) return encoding.countTokensOrdinary(String.valueOf(value));
+    if (value instanceof JsonObject || value instanceof JsonArray) return count(encoding, String.valueOf(value), budget);
     return 0;
   }
 }

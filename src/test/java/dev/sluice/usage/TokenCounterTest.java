@@ -41,4 +41,30 @@ class TokenCounterTest {
   void specialTokensInUserTextAreCountedAsText() {
     assertThat(COUNTER.countText("<|endoftext|>", "gpt-4o")).isPositive();
   }
+
+  static int unsliced(String text) {
+    return com.knuddels.jtokkit.Encodings.newDefaultEncodingRegistry()
+        .getEncoding(com.knuddels.jtokkit.api.EncodingType.O200K_BASE).countTokensOrdinary(text);
+  }
+
+  @Test
+  void longProseCountedInSlicesMatchesTheWholeCountWithinATenthOfAPercent() {
+    String prose = "Sluice streams the answer back, one event at a time, and bills what was delivered — naïve café "
+        + "owners 🤖 say “thanks”. ";
+    String text = prose.repeat(2000); // ≈ 230 k characters: hundreds of slices, under the exact-count allowance
+    int whole = unsliced(text);
+    assertThat((double) COUNTER.countText(text, "gpt-4o")).isCloseTo(whole, org.assertj.core.data.Percentage.withPercentage(0.1));
+  }
+
+  @Test
+  void hugeTextWithoutWhitespaceIsCountedInBoundedWorkAndExtrapolated() {
+    // 4 MiB of one "word": whole, jtokkit would need ~100 bytes of heap per character; a run of x is 8 per token
+    String word = "x".repeat(4 << 20);
+    assertThat((double) COUNTER.countText(word, "gpt-4o")).isCloseTo((4 << 20) / 8.0,
+        org.assertj.core.data.Percentage.withPercentage(1));
+    JsonArray messages = new JsonArray().add(new JsonObject().put("role", "user").put("content", word))
+        .add(new JsonObject().put("role", "user").put("content", "x".repeat(1 << 20)));
+    assertThat((double) COUNTER.countMessages(messages, "gpt-4o")).isCloseTo((5 << 20) / 8.0,
+        org.assertj.core.data.Percentage.withPercentage(1));
+  }
 }
