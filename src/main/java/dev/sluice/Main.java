@@ -72,20 +72,18 @@ public final class Main {
       return;
     }
     int port = env.containsKey("SLUICE_PORT") && configPath != null ? Integer.parseInt(env.get("SLUICE_PORT").trim()) : -1;
-    // One Prometheus registry for Vert.x's own HTTP/pool meters (method and code labels only: never the path) and ours.
+    // One Prometheus registry for Vert.x's own meters (method and code labels only: never the path) and ours.
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    // HTTP server/client and pool meters only, with cached meter lookups: the event-bus, TCP and verticle meters
-    // cost CPU on every request and say nothing our own llm_* meters don't.
-    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setMeterCacheEnabled(true)
-        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME))
-        .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS).addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
-        .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT).addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)
-        .addDisabledMetricsCategory(MetricsDomain.VERTICLES);
-    boolean vertxMetrics = !"off".equalsIgnoreCase(env.getOrDefault("SLUICE_VERTX_METRICS", "on"));
-    Vertx vertx = vertxMetrics
-        ? Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(metrics))
-            .withMetrics(new MicrometerMetricsFactory(registry)).build()
-        : Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    String vertxMetrics = env.getOrDefault("SLUICE_VERTX_METRICS", "client").trim().toLowerCase(java.util.Locale.ROOT);
+    if (!List.of("client", "all", "off").contains(vertxMetrics)) {
+      System.err.println("sluice: SLUICE_VERTX_METRICS=" + vertxMetrics + " (expected: client, all or off)");
+      System.exit(2);
+      return;
+    }
+    Vertx vertx = vertxMetrics.equals("off")
+        ? Vertx.vertx(new VertxOptions().setPreferNativeTransport(true))
+        : Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(vertxMetrics(vertxMetrics)))
+            .withMetrics(new MicrometerMetricsFactory(registry)).build();
     Gateway gateway;
     try {
       gateway = Gateway.start(vertx, config, port, Clock.systemUTC(), registry).await(60, TimeUnit.SECONDS);
@@ -157,6 +155,21 @@ public final class Main {
       int port = new MockUpstreamServer(vertx, settings).start().await();
       if (i == 0) System.out.println("sluice mock-upstream listening on " + settings.host() + ":" + port);
     }
+  }
+
+  /**
+   * Vert.x's own meters, with cached lookups. {@code client} (default): the upstream HTTP client and pool meters
+   * (connections, queue waits: where provider trouble shows first). {@code all} adds the HTTP server meters, which
+   * repeat what {@code llm_requests_total} and {@code llm_request_duration_seconds} say and cost about 10 % of the CPU
+   * per request (docs/benchmarks.md). Event-bus, TCP and verticle meters are never on.
+   */
+  static MicrometerMetricsOptions vertxMetrics(String mode) {
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setMeterCacheEnabled(true)
+        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME))
+        .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS).addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
+        .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT).addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)
+        .addDisabledMetricsCategory(MetricsDomain.VERTICLES);
+    return mode.equals("all") ? metrics : metrics.addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER);
   }
 
   private static String option(List<String> argv, String name, String fallback) {

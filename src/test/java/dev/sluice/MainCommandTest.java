@@ -64,6 +64,15 @@ class MainCommandTest {
     assertNoSecrets(run);
   }
 
+  @Test
+  void unknownVertxMetricsModeIsRejectedBeforeStarting() throws Exception {
+    Run run = sluice(Map.of("SLUICE_VERTX_METRICS", "verbose"), "--config",
+        write(TestGateway.yaml("http://127.0.0.1:9/v1", "")).toString());
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.stderr()).contains("SLUICE_VERTX_METRICS=verbose (expected: client, all or off)");
+    assertThat(run.stdout() + run.stderr()).doesNotContain("listening");
+  }
+
   // --- helpers ---
 
   private static String broken() {
