@@ -32,11 +32,15 @@ final class ErrorBodies {
     return null;
   }
 
+  /**
+   * Only OpenAI-style values survive: a type like {@code BadRequestError} (vLLM's exception class name) is dropped so
+   * the status decides it, and a numeric code (vLLM echoes the HTTP status there) is not an OpenAI error code.
+   */
   private static JsonObject envelope(Object message, Object type, Object param, Object code) {
     return new JsonObject()
         .put("message", message == null ? null : String.valueOf(message))
-        .put("type", type instanceof String t ? t : null)
+        .put("type", type instanceof String t && t.matches("[a-z_]{1,64}") ? t : null)
         .put("param", param instanceof String p ? p : null)
-        .put("code", code == null ? null : String.valueOf(code));
+        .put("code", code instanceof String c ? c : null);
   }
 }
