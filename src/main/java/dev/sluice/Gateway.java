@@ -7,6 +7,7 @@ import dev.sluice.config.Deployment;
 import dev.sluice.config.ModelRoute;
 import dev.sluice.config.RedisConfig;
 import dev.sluice.routing.DeploymentHealth;
+import dev.sluice.routing.SharedBreakers;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.http.Services;
 import dev.sluice.ratelimit.LocalBudgetGuard;
@@ -66,6 +67,7 @@ public final class Gateway {
   private HttpServer admin;
   private int adminPort = -1;
   private Redis redis;
+  private SharedBreakers sharedBreakers;
   private String firstDeployment;
   private String restDeployment;
 
@@ -137,8 +139,11 @@ public final class Gateway {
     metrics.registerCounter("llm_ratelimit_degraded_total", "backend", "redis", limiter, RedisRateLimiter::degradedDecisions);
     metrics.registerCounter("llm_redis_corrupt_total", "op", "ratelimit", limiter, RedisRateLimiter::corruptKeys);
     metrics.registerCounter("llm_redis_corrupt_total", "op", "cache", cache, RedisResponseCache::corruptEntries);
-    return new Services(limiter, budgets, cache, flights, tokens, clock, metrics, health(config, clock), new AtomicInteger(),
-        inFlight);
+    DeploymentHealth health = health(config, clock);
+    sharedBreakers = new SharedBreakers(vertx, redis, health, timeout);
+    sharedBreakers.start(); // in the background: a Redis outage at startup must not stop the gateway
+    metrics.registerCounter("llm_redis_errors_total", "op", "breakers", sharedBreakers, SharedBreakers::errors);
+    return new Services(limiter, budgets, cache, flights, tokens, clock, metrics, health, new AtomicInteger(), inFlight);
   }
 
   /** Breakers and cool-downs per deployment; their states are exported as {@code llm_circuit_state}. */
@@ -256,6 +261,7 @@ public final class Gateway {
     Future<Void> rest = restDeployment == null ? Future.succeededFuture() : vertx.undeploy(restDeployment);
     return rest.eventually(() -> firstDeployment == null ? Future.succeededFuture() : vertx.undeploy(firstDeployment))
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
+        .eventually(() -> sharedBreakers == null ? Future.succeededFuture() : sharedBreakers.stop())
         .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
   }
 }

@@ -33,7 +33,10 @@ public final class DeploymentHealth {
     private final AtomicLong restUntil = new AtomicLong();
     private final AtomicLong providerRestUntil;
 
+    private final String name;
+
     Entry(String name) {
+      this.name = name;
       providerRestUntil = providers.computeIfAbsent(name.substring(0, name.indexOf('/')), p -> new AtomicLong());
       breaker = CircuitBreaker.of("sluice-" + name, breakerConfig);
     }
@@ -70,7 +73,18 @@ public final class DeploymentHealth {
     void failed(Throwable cause) {
       boolean wasOpen = breaker.getState() == CircuitBreaker.State.OPEN;
       breaker.onError(0, TimeUnit.NANOSECONDS, cause);
-      if (!wasOpen && breaker.getState() == CircuitBreaker.State.OPEN) openedAt.set(clock.millis());
+      if (!wasOpen && breaker.getState() == CircuitBreaker.State.OPEN) {
+        long now = clock.millis();
+        openedAt.set(now);
+        opened.accept(name, now + config.breakerOpen().toMillis()); // tell the other replicas
+      }
+    }
+
+    /** Another replica's breaker for this deployment opened: refuse calls here too until {@code untilMillis}. */
+    void openUntil(long untilMillis) {
+      if (breaker.getState() == CircuitBreaker.State.OPEN || untilMillis <= clock.millis()) return;
+      openedAt.set(untilMillis - config.breakerOpen().toMillis());
+      breaker.transitionToOpenStateUntil(java.time.Instant.ofEpochMilli(untilMillis));
     }
 
     /** The attempt ended in a way that says nothing about the deployment's health (429, 4xx, client gone). */
@@ -119,6 +133,7 @@ public final class DeploymentHealth {
   private final Map<String, Entry> entries = new ConcurrentHashMap<>();
   private final LongAdder possibleDuplicates = new LongAdder();
   private final Map<String, AtomicLong> providers = new ConcurrentHashMap<>();
+  private volatile java.util.function.BiConsumer<String, Long> opened = (deployment, untilMillis) -> { };
 
   public DeploymentHealth(ResilienceConfig config, Clock clock) {
     this.config = config;
@@ -164,5 +179,23 @@ public final class DeploymentHealth {
 
   public ResilienceConfig config() {
     return config;
+  }
+
+  /** Called with a deployment's name and the end of its open period whenever its breaker opens here. */
+  public void onOpened(java.util.function.BiConsumer<String, Long> listener) {
+    this.opened = listener;
+  }
+
+  /**
+   * Another replica opened its breaker for {@code deployment} until {@code untilMillis} (epoch): refuse it here too,
+   * so the whole fleet stops calling a failing deployment at once; each replica then probes it after that time.
+   * Names that are not {@code provider/model} are ignored, and so are new names beyond a sane bound.
+   */
+  public void openedElsewhere(String deployment, long untilMillis) {
+    int slash = deployment.indexOf('/');
+    if (slash <= 0 || slash == deployment.length() - 1) return;
+    Entry entry = entries.get(deployment);
+    if (entry == null && entries.size() < 10_000) entry = entries.computeIfAbsent(deployment, Entry::new);
+    if (entry != null) entry.openUntil(untilMillis);
   }
 }
