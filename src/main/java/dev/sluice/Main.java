@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Command line: {@code sluice [--config FILE] [--validate-config]}, {@code sluice hash-key KEY},
- * {@code sluice mock-upstream [--port N] [--latency 20ms] [--tps 200] [--error-rate 0.0] [--error-status 500]}.
+ * {@code sluice mock-upstream [--port N] [--latency 20ms] [--tps 200] [--error-rate 0.0] [--error-status 500]},
+ * {@code sluice healthcheck [--url URL]} (exit 0 when the gateway is ready: the container image's health check).
  * Without a config file Sluice runs on its embedded defaults (mock provider, demo tenant, in-memory state).
  */
 public final class Main {
@@ -41,13 +42,17 @@ public final class Main {
     if (!argv.isEmpty() && argv.get(0).equals("hash-key")) {
       System.exit(hashKey(argv, env));
     }
+    if (!argv.isEmpty() && argv.get(0).equals("healthcheck")) {
+      System.exit(healthcheck(option(argv, "--url", "http://127.0.0.1:" + env.getOrDefault("SLUICE_PORT", "8080").trim()
+          + "/health/ready")));
+    }
     if (!argv.isEmpty() && argv.get(0).equals("mock-upstream")) {
       mockUpstream(argv);
       return;
     }
     if (argv.contains("--help") || argv.contains("-h")) {
-      System.out.println("usage: sluice [--config FILE] [--validate-config] | hash-key KEY | mock-upstream [--port N]"
-          + " [--latency 20ms] [--tps 200] [--error-rate 0.0] [--error-status 500]");
+      System.out.println("usage: sluice [--config FILE] [--validate-config] | hash-key KEY | healthcheck [--url URL]"
+          + " | mock-upstream [--port N] [--latency 20ms] [--tps 200] [--error-rate 0.0] [--error-status 500]");
       return;
     }
     String configPath = option(argv, "--config", env.get("SLUICE_CONFIG"));
@@ -170,6 +175,21 @@ public final class Main {
         .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT).addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)
         .addDisabledMetricsCategory(MetricsDomain.VERTICLES);
     return mode.equals("all") ? metrics : metrics.addDisabledMetricsCategory(MetricsDomain.HTTP_SERVER);
+  }
+
+  /** GET the readiness URL with a 3 s budget: 0 when it answers 200, 1 otherwise (what HEALTHCHECK wants). */
+  static int healthcheck(String url) {
+    try {
+      java.net.http.HttpResponse<Void> response = java.net.http.HttpClient.newBuilder()
+          .connectTimeout(java.time.Duration.ofSeconds(2)).build()
+          .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).timeout(java.time.Duration.ofSeconds(3))
+              .GET().build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+      System.out.println("sluice healthcheck: " + url + " → " + response.statusCode());
+      return response.statusCode() == 200 ? 0 : 1;
+    } catch (Exception e) {
+      System.out.println("sluice healthcheck: " + url + " → " + e.getClass().getSimpleName());
+      return 1;
+    }
   }
 
   private static String option(List<String> argv, String name, String fallback) {

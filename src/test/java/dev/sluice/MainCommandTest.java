@@ -3,6 +3,7 @@ package dev.sluice;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.auth.KeyDigest;
+import dev.sluice.testing.RedisServer;
 import dev.sluice.testing.TestGateway;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -62,6 +63,19 @@ class MainCommandTest {
     assertThat(run.stdout() + run.stderr()).doesNotContain("listening");
     assertThat(run.millis()).as("exit within a JVM start, not a startup timeout").isLessThan(15_000);
     assertNoSecrets(run);
+  }
+
+  @Test
+  void healthcheckExitsZeroOnlyWhenTheGatewayIsReady() throws Exception {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try (TestGateway gateway = TestGateway.start(vertx, "http://127.0.0.1:9/v1")) {
+      Run ready = sluice(Map.of(), "healthcheck", "--url", "http://127.0.0.1:" + gateway.port() + "/health/ready");
+      assertThat(ready.exitCode()).as(ready.stdout()).isZero();
+      Run closed = sluice(Map.of(), "healthcheck", "--url", "http://127.0.0.1:" + RedisServer.freePort() + "/health/ready");
+      assertThat(closed.exitCode()).as(closed.stdout()).isEqualTo(1);
+    } finally {
+      vertx.close().await();
+    }
   }
 
   @Test
