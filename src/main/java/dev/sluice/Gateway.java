@@ -8,6 +8,8 @@ import dev.sluice.config.ModelRoute;
 import dev.sluice.config.RedisConfig;
 import dev.sluice.routing.DeploymentHealth;
 import dev.sluice.routing.SharedBreakers;
+import dev.sluice.cache.RedisSharedFlights;
+import dev.sluice.cache.SharedFlights;
 import dev.sluice.config.SluiceConfig;
 import dev.sluice.http.Services;
 import dev.sluice.ratelimit.LocalBudgetGuard;
@@ -118,7 +120,8 @@ public final class Gateway {
     if (!redisConfig.enabled()) {
       ledger = new LocalSpendLedger();
       return new Services(new LocalRateLimiter(clock::millis, 1), new LocalBudgetGuard(1),
-          new LocalResponseCache(config.cache().maxEntries(), () -> clock.millis() * 1_000_000L), flights, tokens, clock,
+          new LocalResponseCache(config.cache().maxEntries(), () -> clock.millis() * 1_000_000L), flights,
+          SharedFlights.LOCAL, tokens, clock,
           metrics, health(config, clock), new AtomicInteger(), inFlight);
     }
     // Sized for bursts: with a small pool, waiting for a connection eats the 50 ms command timeout under load.
@@ -143,7 +146,12 @@ public final class Gateway {
     sharedBreakers = new SharedBreakers(vertx, redis, health, timeout);
     sharedBreakers.start(); // in the background: a Redis outage at startup must not stop the gateway
     metrics.registerCounter("llm_redis_errors_total", "op", "breakers", sharedBreakers, SharedBreakers::errors);
-    return new Services(limiter, budgets, cache, flights, tokens, clock, metrics, health, new AtomicInteger(), inFlight);
+    RedisSharedFlights sharedFlights = new RedisSharedFlights(vertx, redis, timeout, config.cache().flightLockTtl(),
+        new RedisBreaker(3, 5000, clock::millis));
+    metrics.registerCounter("llm_redis_errors_total", "op", "flight", sharedFlights, RedisSharedFlights::errors);
+    metrics.registerCounter("llm_cache_fleet_waits_total", "backend", "redis", sharedFlights, RedisSharedFlights::waits);
+    return new Services(limiter, budgets, cache, flights, sharedFlights, tokens, clock, metrics, health, new AtomicInteger(),
+        inFlight);
   }
 
   /** Breakers and cool-downs per deployment; their states are exported as {@code llm_circuit_state}. */

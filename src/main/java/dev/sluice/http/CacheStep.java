@@ -44,7 +44,7 @@ final class CacheStep {
     String tenant = ex.key.tenantId();
     String key = CacheKey.of(tenant, endpoint.label(), ex.alias, directive.namespace(), body);
     if (!directive.read()) {
-      ex.cacheWrite = new CacheWrite(ex, key, directive, null);
+      ex.cacheWrite = new CacheWrite(ex, key, directive, null, false);
       upstream.run();
       return;
     }
@@ -63,8 +63,7 @@ final class CacheStep {
       }
       SingleFlight.Join join = services.flights().join(key);
       if (join.isLeader()) {
-        ex.cacheWrite = new CacheWrite(ex, key, directive, join.lead());
-        upstream.run();
+        leadAcrossReplicas(ex, key, endpoint, directive, join.lead(), upstream, serve);
         return;
       }
       Context context = vertx.getOrCreateContext();
@@ -79,6 +78,44 @@ final class CacheStep {
           ctx.fail(shared.cause());
         }
       }));
+    });
+  }
+
+  /**
+   * This process's leader for {@code key} asks the fleet first: if another replica is already fetching it, wait for
+   * that one and serve its stored answer (to this request and to the local followers); if it stored nothing (failed,
+   * not shareable, its lock expired), or the fleet cannot be asked, go upstream as the leader.
+   */
+  private void leadAcrossReplicas(Exchange ex, String key, Endpoint endpoint, CacheDirective directive,
+                                  SingleFlight.Lead lead, Runnable upstream, Consumer<CachedResponse> serve) {
+    String tenant = ex.key.tenantId();
+    services.sharedFlights().tryLead(tenant, key).onComplete(ar -> {
+      boolean fleetLeader = ar.succeeded() && ar.result();
+      if (ex.isSettled()) { // the client left meanwhile: hand the lead on
+        if (fleetLeader) services.sharedFlights().release(tenant, key);
+        lead.fail(new NotShared());
+        return;
+      }
+      if (fleetLeader || ar.failed()) {
+        ex.cacheWrite = new CacheWrite(ex, key, directive, lead, fleetLeader);
+        upstream.run();
+        return;
+      }
+      services.sharedFlights().awaitLeader(tenant, key)
+          .compose(v -> services.cache().get(tenant, key, endpoint.label(), ex.alias))
+          .onComplete(read -> {
+            CachedResponse shared = read.succeeded() ? read.result() : null;
+            if (ex.isSettled()) {
+              lead.fail(new NotShared());
+            } else if (shared != null && fresh(shared, directive)) {
+              ex.cacheStatus = "HIT";
+              lead.complete(shared);
+              serve.accept(shared);
+            } else {
+              ex.cacheWrite = new CacheWrite(ex, key, directive, lead, false);
+              upstream.run();
+            }
+          });
     });
   }
 
@@ -99,14 +136,21 @@ final class CacheStep {
     private final String key;
     private final CacheDirective directive;
     private final SingleFlight.Lead lead;
+    /** Whether this request holds the fleet's lock on {@code key} (released once its outcome is known). */
+    private final boolean fleetLock;
     private StreamAssembler assembler;
     private boolean done;
 
-    CacheWrite(Exchange ex, String key, CacheDirective directive, SingleFlight.Lead lead) {
+    CacheWrite(Exchange ex, String key, CacheDirective directive, SingleFlight.Lead lead, boolean fleetLock) {
       this.ex = ex;
       this.key = key;
       this.directive = directive;
       this.lead = lead;
+      this.fleetLock = fleetLock;
+    }
+
+    private void releaseFleet() {
+      if (fleetLock) services.sharedFlights().release(ex.key.tenantId(), key);
     }
 
     void onChunk(JsonObject chunk) {
@@ -130,7 +174,12 @@ final class CacheStep {
       }
       done = true;
       CachedResponse entry = new CachedResponse(ex.key.tenantId(), ex.endpoint, ex.alias, services.clock().millis(), response);
-      if (directive.write()) services.cache().put(key, entry, directive.ttl());
+      if (directive.write()) {
+        // the fleet's followers read the entry once the lock is gone: store first, then release
+        services.cache().put(key, entry, directive.ttl()).onComplete(v -> releaseFleet());
+      } else {
+        releaseFleet();
+      }
       if (lead != null) lead.complete(entry);
     }
 
@@ -138,6 +187,7 @@ final class CacheStep {
     void onFailure(Throwable failure) {
       if (done) return;
       done = true;
+      releaseFleet();
       if (lead != null) lead.fail(failure);
     }
 
@@ -145,6 +195,7 @@ final class CacheStep {
     void abandon() {
       if (done) return;
       done = true;
+      releaseFleet();
       if (lead != null) lead.fail(new NotShared());
     }
   }

@@ -17,5 +17,6 @@ import java.time.Clock;
  * once by {@code Gateway}.
  */
 public record Services(RateLimiter limiter, BudgetGuard budgets, ResponseCache cache, SingleFlight flights,
+                       dev.sluice.cache.SharedFlights sharedFlights,
                        TokenCounter tokens, Clock clock, GatewayMetrics metrics, DeploymentHealth health,
                        AtomicInteger retriesInFlight, AtomicInteger requestsInFlight) {}

@@ -20,6 +20,7 @@ import dev.sluice.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,12 +71,17 @@ class CacheHttpTest {
 
   /** Both tenants opted in; {@code extra} YAML appended (e.g. a Redis URL). */
   TestGateway gateway(String extra) {
+    gateway = replica(extra);
+    return gateway;
+  }
+
+  /** Another gateway with the same config (a second replica when {@code extra} names a shared Redis). */
+  TestGateway replica(String extra) {
     String yaml = TestGateway.yaml(upstream.baseUrl(), extra)
         .replace("max-connections: 8", "max-connections: 64").replace("max-wait-queue: 4", "max-wait-queue: 64")
         .replace("    keys: [ { id: acme-key-1,", "    cache: { enabled: true, ttl: 1h }\n    keys: [ { id: acme-key-1,")
         .replace("    keys: [ { id: beta-key-1,", "    cache: { enabled: true, ttl: 1h }\n    keys: [ { id: beta-key-1,");
-    gateway = TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()), clock);
-    return gateway;
+    return TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()), clock);
   }
 
   String redisYaml() {
@@ -178,6 +184,61 @@ class CacheHttpTest {
     }
     assertThat(answers).containsOnly("Coalesced answer.");
     assertThat(upstream.requestCount()).isEqualTo(1);
+  }
+
+  CompletableFuture<HttpResponse<String>> chatAsync(TestGateway target, String body) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return Http.post(target.baseUrl() + "/chat/completions", TestGateway.KEY, body);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, pool);
+  }
+
+  @Test
+  void twoReplicasSharingRedisMakeOneUpstreamCallForConcurrentIdenticalMisses() throws Exception {
+    gateway(redisYaml());
+    try (TestGateway other = replica(redisYaml())) {
+      upstream.always(ex -> ex.vertx.setTimer(300, id -> Scripts.chat("Coalesced answer.").play(ex)));
+      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      for (int i = 0; i < 10; i++) calls.add(chatAsync(i % 2 == 0 ? gateway : other, CHAT));
+      for (CompletableFuture<HttpResponse<String>> call : calls) {
+        HttpResponse<String> r = call.get();
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(content(r)).isEqualTo("Coalesced answer.");
+      }
+      assertThat(upstream.requestCount()).as("one call for the whole fleet").isEqualTo(1);
+      Await.until(vertx, Duration.ofSeconds(5), "the fleet lock is released", () -> {
+        try {
+          return !redisServer.command("KEYS", "sluice:flight:*").contains("sluice:flight");
+        } catch (java.io.IOException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+    }
+  }
+
+  @Test
+  void whenTheFleetLeaderFailsTheWaitingReplicaGoesUpstreamItself() throws Exception {
+    gateway(redisYaml());
+    try (TestGateway other = replica(redisYaml())) {
+      upstream.next(ex -> ex.vertx.setTimer(400, id -> Scripts.error(500, "server_error", null, "boom").play(ex)));
+      upstream.always(Scripts.chat("Second try."));
+      CompletableFuture<HttpResponse<String>> leader = chatAsync(gateway, CHAT);
+      Await.until(vertx, Duration.ofSeconds(5), "the leader holds the fleet lock", () -> {
+        try {
+          return redisServer.command("KEYS", "sluice:flight:*").contains("sluice:flight:v1:{t:acme}:");
+        } catch (java.io.IOException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      HttpResponse<String> follower = chatAsync(other, CHAT).get();
+      assertThat(leader.get().statusCode()).isGreaterThanOrEqualTo(500);
+      assertThat(follower.statusCode()).isEqualTo(200);
+      assertThat(content(follower)).isEqualTo("Second try.");
+      assertThat(upstream.requestCount()).isEqualTo(2);
+    }
   }
 
   @Test
