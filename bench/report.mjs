@@ -357,7 +357,7 @@ function featureReport() {
   }
   if (tokens.length) {
     L(`Token counting (\`bench/TokenCountBench.java\`: \`TokenCounter.shared().countMessages(…)\`, one thread, 2 s warm-up, median of 5 × 0.5 s; `
-      + `thread CPU time, so other processes do not inflate it). Sluice runs this on the event loop for every chat request up to 64 KiB.`);
+      + `thread CPU time, so other processes do not inflate it). Sluice runs this on the event loop when a limit, budget or context guard needs the count, for bodies up to 16 KiB (larger ones on a worker).`);
     L();
     L(`| messages | model (encoding) | characters | tokens | CPU µs per request | requests/s per core | tokens/s per core | wall µs |`);
     L(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
