@@ -209,13 +209,8 @@ class CacheHttpTest {
         assertThat(content(r)).isEqualTo("Coalesced answer.");
       }
       assertThat(upstream.requestCount()).as("one call for the whole fleet").isEqualTo(1);
-      Await.until(vertx, Duration.ofSeconds(5), "the fleet lock is released", () -> {
-        try {
-          return !redisServer.command("KEYS", "sluice:flight:*").contains("sluice:flight");
-        } catch (java.io.IOException e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      Await.until(vertx, Duration.ofSeconds(5), "the fleet lock is released",
+          () -> !redisServer.command("KEYS", "sluice:flight:*").contains("sluice:flight"));
     }
   }
 
@@ -226,13 +221,8 @@ class CacheHttpTest {
       upstream.next(ex -> ex.vertx.setTimer(400, id -> Scripts.error(500, "server_error", null, "boom").play(ex)));
       upstream.always(Scripts.chat("Second try."));
       CompletableFuture<HttpResponse<String>> leader = chatAsync(gateway, CHAT);
-      Await.until(vertx, Duration.ofSeconds(5), "the leader holds the fleet lock", () -> {
-        try {
-          return redisServer.command("KEYS", "sluice:flight:*").contains("sluice:flight:v1:{t:acme}:");
-        } catch (java.io.IOException e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      Await.until(vertx, Duration.ofSeconds(5), "the leader holds the fleet lock",
+          () -> redisServer.command("KEYS", "sluice:flight:*").contains("sluice:flight:v1:{t:acme}:"));
       HttpResponse<String> follower = chatAsync(other, CHAT).get();
       assertThat(leader.get().statusCode()).isGreaterThanOrEqualTo(500);
       assertThat(follower.statusCode()).isEqualTo(200);
