@@ -80,6 +80,7 @@ public final class Main {
     // One Prometheus registry for Vert.x's own meters (method and code labels only: never the path) and ours.
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     String vertxMetrics = env.getOrDefault("SLUICE_VERTX_METRICS", "client").trim().toLowerCase(java.util.Locale.ROOT);
+    if (vertxMetrics.equals("on") || vertxMetrics.equals("true")) vertxMetrics = "client"; // the values of earlier versions
     if (!List.of("client", "all", "off").contains(vertxMetrics)) {
       System.err.println("sluice: SLUICE_VERTX_METRICS=" + vertxMetrics + " (expected: client, all or off)");
       System.exit(2);

@@ -99,6 +99,7 @@ public final class RedisSharedFlights implements SharedFlights {
 
   @Override
   public void release(String tenant, String key) {
+    if (breaker.isOpen()) return; // Redis is out: we led without a lock (or it expires on its own)
     // only our own lock: compare and delete in one step
     Request del = Request.cmd(Command.EVAL).arg("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0")
         .arg(1).arg(lockKey(tenant, key)).arg(replica);

@@ -89,6 +89,11 @@ final class CacheStep {
   private void leadAcrossReplicas(Exchange ex, String key, Endpoint endpoint, CacheDirective directive,
                                   SingleFlight.Lead lead, Runnable upstream, Consumer<CachedResponse> serve) {
     String tenant = ex.key.tenantId();
+    if (!directive.write()) { // a no-store answer is no use to the fleet: don't make other replicas wait for it
+      ex.cacheWrite = new CacheWrite(ex, key, directive, lead, false);
+      upstream.run();
+      return;
+    }
     services.sharedFlights().tryLead(tenant, key).onComplete(ar -> {
       boolean fleetLeader = ar.succeeded() && ar.result();
       if (ex.isSettled()) { // the client left meanwhile: hand the lead on
@@ -105,12 +110,13 @@ final class CacheStep {
           .compose(v -> services.cache().get(tenant, key, endpoint.label(), ex.alias))
           .onComplete(read -> {
             CachedResponse shared = read.succeeded() ? read.result() : null;
-            if (ex.isSettled()) {
-              lead.fail(new NotShared());
-            } else if (shared != null && fresh(shared, directive)) {
+            if (shared != null && fresh(shared, directive)) {
+              lead.complete(shared); // local followers are served even if this client has left
+              if (ex.isSettled()) return;
               ex.cacheStatus = "HIT";
-              lead.complete(shared);
               serve.accept(shared);
+            } else if (ex.isSettled()) {
+              lead.fail(new NotShared());
             } else {
               ex.cacheWrite = new CacheWrite(ex, key, directive, lead, false);
               upstream.run();

@@ -114,9 +114,12 @@ final class Exchange {
       publish(status, outcome, now, -1, -1);
       return;
     }
-    admission.countForSettlement(this, countPromptNow, countOutput ? (streamedText == null ? "" : streamedText) : null)
+    // a snapshot: the worker must not read the builder the event loop owns
+    String text = countOutput ? (streamedText == null ? "" : streamedText.toString()) : null;
+    admission.countForSettlement(this, countPromptNow, text)
         .onComplete(ar -> {
-          long[] counted = ar.succeeded() ? ar.result() : new long[] {0, 0};
+          // a failed count never replaces provider-reported usage
+          long[] counted = ar.succeeded() ? ar.result() : new long[] {-1, countOutput ? 0 : -1};
           if (counted[0] >= 0) promptEstimate = counted[0];
           publish(status, outcome, now, countOutput ? promptTokens() : -1, counted[1]);
         });

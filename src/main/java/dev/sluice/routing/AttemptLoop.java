@@ -148,7 +148,8 @@ public final class AttemptLoop {
         sent = providers.apply(d.provider()).send(requestFor.apply(d));
       } catch (RuntimeException bug) {
         entry.released();
-        throw bug;
+        promise.tryFail(bug); // answered as a 500 by the caller; never a request left hanging
+        return;
       }
       sent.onComplete(ar -> {
         if (ar.succeeded()) {

@@ -66,25 +66,38 @@ public final class DeploymentHealth {
 
     /** The attempt reached the commit point. */
     void succeeded() {
+      boolean wasOpen = isOpenState();
       breaker.onSuccess(0, TimeUnit.NANOSECONDS);
+      noticeOpening(wasOpen); // a window judged on a success can open too (e.g. probes F, F, S)
     }
 
     /** The attempt failed in a way that says the deployment is unhealthy (a breaker failure). */
     void failed(Throwable cause) {
-      boolean wasOpen = breaker.getState() == CircuitBreaker.State.OPEN;
+      boolean wasOpen = isOpenState();
       breaker.onError(0, TimeUnit.NANOSECONDS, cause);
-      if (!wasOpen && breaker.getState() == CircuitBreaker.State.OPEN) {
-        long now = clock.millis();
-        openedAt.set(now);
-        opened.accept(name, now + config.breakerOpen().toMillis()); // tell the other replicas
-      }
+      noticeOpening(wasOpen);
+    }
+
+    private boolean isOpenState() {
+      return breaker.getState() == CircuitBreaker.State.OPEN;
+    }
+
+    /** After a record: if that record opened the breaker, start the open period here and tell the other replicas. */
+    private void noticeOpening(boolean wasOpen) {
+      if (wasOpen || !isOpenState()) return;
+      long now = clock.millis();
+      openedAt.set(now);
+      opened.accept(name, now + config.breakerOpen().toMillis());
     }
 
     /** Another replica's breaker for this deployment opened: refuse calls here too until {@code untilMillis}. */
     void openUntil(long untilMillis) {
-      if (breaker.getState() == CircuitBreaker.State.OPEN || untilMillis <= clock.millis()) return;
-      openedAt.set(untilMillis - config.breakerOpen().toMillis());
-      breaker.transitionToOpenStateUntil(java.time.Instant.ofEpochMilli(untilMillis));
+      long now = clock.millis();
+      // never longer than our own open period: a replica with a fast clock must not bench a deployment for long
+      long until = Math.min(untilMillis, now + config.breakerOpen().toMillis());
+      if (isOpenState() || until <= now) return;
+      openedAt.set(until - config.breakerOpen().toMillis());
+      breaker.transitionToOpenStateUntil(java.time.Instant.ofEpochMilli(until));
     }
 
     /** The attempt ended in a way that says nothing about the deployment's health (429, 4xx, client gone). */

@@ -69,11 +69,13 @@ public final class SharedBreakers {
 
   private void subscribe() {
     if (stopped) return;
-    redis.connect().compose(connection -> {
+    redis.connect().timeout(timeoutMillis * 20, TimeUnit.MILLISECONDS).compose(connection -> {
       connection.handler(this::onMessage);
       connection.exceptionHandler(e -> lost(connection));
       connection.endHandler(v -> lost(connection));
-      return connection.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL)).map(connection);
+      return connection.send(Request.cmd(Command.SUBSCRIBE).arg(CHANNEL)).timeout(timeoutMillis * 20, TimeUnit.MILLISECONDS)
+          .map(connection)
+          .onFailure(e -> connection.close()); // a connection that could not subscribe is of no use
     }).onSuccess(connection -> {
       if (stopped) {
         connection.close();

@@ -16,8 +16,8 @@ import io.vertx.core.json.JsonObject;
  *
  * <p>Cost is bounded whatever the text: jtokkit needs ~100 bytes of heap and up to ~1.5 µs per character of one
  * unbroken "word" (a few MiB without whitespace would take the heap and seconds), so text is counted in slices of at
- * most {@value #SLICE} characters, cut just before whitespace where there is some (a cut changes the count by at most
- * a token); and one call counts at most {@value #EXACT_CHARS} characters exactly, extrapolating the rest at the
+ * most {@value #SLICE} characters, cut just before whitespace (a cut changes the count by at most a token), or of
+ * {@value #RUN_SLICE} inside a run without whitespace; and one call counts at most {@value #EXACT_CHARS} characters exactly, extrapolating the rest at the
  * tokens-per-character ratio seen so far (marked as an estimate by the callers: {@code usage_source: counted}).
  */
 public final class TokenCounter {
@@ -51,7 +51,9 @@ public final class TokenCounter {
     return o200k;
   }
 
-  static final int SLICE = 256;
+  static final int SLICE = 4096;
+  /** Slice length inside a run without whitespace, where jtokkit's cost per character grows with the run. */
+  static final int RUN_SLICE = 256;
   static final int EXACT_CHARS = 256 * 1024;
 
   /** The exact-counting allowance of one call, and what it has counted so far (for the extrapolation ratio). */
@@ -66,7 +68,7 @@ public final class TokenCounter {
 
   private static int count(Encoding encoding, String text, Budget budget) {
     int n = text.length();
-    if (n <= SLICE && budget.chars + n <= EXACT_CHARS) return exact(encoding, text, budget);
+    if (n <= RUN_SLICE && budget.chars + n <= EXACT_CHARS) return exact(encoding, text, budget);
     int tokens = 0;
     int start = 0;
     while (start < n) {
@@ -74,17 +76,37 @@ public final class TokenCounter {
         // extrapolate the rest at the ratio seen so far (budget.chars > 0 here)
         return tokens + (int) Math.ceil((double) budget.tokens / budget.chars * (n - start));
       }
-      int end = Math.min(n, start + SLICE);
-      if (end < n) {
-        int cut = end;
-        while (cut > start + SLICE / 2 && !Character.isWhitespace(text.charAt(cut))) cut--;
-        if (cut > start + SLICE / 2) end = cut; // the whitespace starts the next slice, as it starts the next word
-        if (Character.isHighSurrogate(text.charAt(end - 1))) end--;
-      }
+      int end = sliceEnd(text, start);
       tokens += exact(encoding, text.substring(start, end), budget);
       start = end;
     }
     return tokens;
+  }
+
+  /**
+   * Where the slice starting at {@code start} ends: before the last whitespace of a {@value #SLICE}-char window (the
+   * whitespace starts the next slice, as it starts the next word); and a run without whitespace longer than
+   * {@value #RUN_SLICE} is cut into pieces of that length, beginning a slice of its own.
+   */
+  private static int sliceEnd(String text, int start) {
+    int n = text.length();
+    int limit = Math.min(n, start + SLICE);
+    int lastSpace = -1;
+    int runStart = start;
+    for (int i = start; i < limit; i++) {
+      if (Character.isWhitespace(text.charAt(i))) {
+        lastSpace = i;
+        runStart = i + 1;
+      } else if (i - runStart >= RUN_SLICE) {
+        return keepSurrogatePairs(text, start, runStart > start ? runStart : i);
+      }
+    }
+    if (limit == n) return n;
+    return keepSurrogatePairs(text, start, lastSpace > start + SLICE / 2 ? lastSpace : limit);
+  }
+
+  private static int keepSurrogatePairs(String text, int start, int end) {
+    return end - 1 > start && Character.isHighSurrogate(text.charAt(end - 1)) ? end - 1 : end;
   }
 
   private static int exact(Encoding encoding, String text, Budget budget) {

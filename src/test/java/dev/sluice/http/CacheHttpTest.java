@@ -232,6 +232,23 @@ class CacheHttpTest {
   }
 
   @Test
+  void aNoStoreMissDoesNotMakeOtherReplicasWaitForIt() throws Exception {
+    gateway(redisYaml());
+    upstream.always(ex -> ex.vertx.setTimer(300, id -> Scripts.chat("Not stored.").play(ex)));
+    CompletableFuture<HttpResponse<String>> noStore = CompletableFuture.supplyAsync(() -> {
+      try {
+        return chat(CHAT, "cache-control", "no-store");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }, pool);
+    Await.until(vertx, Duration.ofSeconds(5), "the no-store request reached the provider", () -> upstream.requestCount() == 1);
+    assertThat(redisServer.command("KEYS", "sluice:flight:*")).as("no fleet lock for an answer that will not be stored")
+        .doesNotContain("sluice:flight");
+    assertThat(noStore.get().statusCode()).isEqualTo(200);
+  }
+
+  @Test
   void tenantsNeverShareEntries() throws Exception {
     gateway("");
     upstream.always(Scripts.floatEmbeddings(List.of(new float[] {0.5f, 0.25f})));
