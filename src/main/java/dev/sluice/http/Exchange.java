@@ -104,7 +104,6 @@ final class Exchange {
   void settle(int status, String outcome) {
     if (settled) return;
     settled = true;
-    release.accept(this);
     if (cacheWrite != null) cacheWrite.abandon(); // no-op once stored; otherwise followers must not wait on us
     long now = System.nanoTime();
     // The provider delivered output but no usage (cut or cancelled stream): bill what was produced, counted.
@@ -127,6 +126,7 @@ final class Exchange {
 
   /** Books the usage against limits and budget and publishes the usage event; counted values are -1 when unused. */
   private void publish(int status, String outcome, long now, long countedPrompt, long countedCompletion) {
+    release.accept(this); // here, not at settle(): a drain waits for settlements still counting on a worker
     String usageSource = usage != null ? "provider" : "none";
     long prompt = usage == null ? 0 : usage.getLong("prompt_tokens", 0L);
     long completion = usage == null ? 0 : usage.getLong("completion_tokens", 0L);
