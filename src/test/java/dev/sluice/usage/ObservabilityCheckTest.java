@@ -59,14 +59,17 @@ class ObservabilityCheckTest {
         providers:
           mock: { type: mock, latency: 5ms, tokens-per-second: 2000 }
           flaky: { type: mock, latency: 1ms }
+          laggy: { type: mock, latency: 400ms, timeouts: { headers: 100ms } }
         models:
           gpt-4o-mini: { deployments: [ { provider: mock, model: mock } ] }
           fallback: { deployments: [ { provider: flaky, model: "mock@status=503" }, { provider: mock, model: mock } ] }
           text-embedding-3-small: { deployments: [ { provider: mock, model: mock-embed } ] }
           broken: { deployments: [ { provider: mock, model: "mock@status=500" } ] }
+          laggy-fallback: { deployments: [ { provider: laggy, model: mock-laggy }, { provider: mock, model: mock } ] }
         pricing:
           mock: { input: 1.0, output: 2.0 }
           mock-embed: { input: 0.1 }
+          mock-laggy: { input: 1.0, output: 2.0 }
         tenants:
           - id: acme
             keys: [ { id: acme-key-1, digest: "%s" } ]
@@ -107,6 +110,9 @@ class ObservabilityCheckTest {
         Http.post(base + "/embeddings", TestGateway.KEY, "{\"model\":\"text-embedding-3-small\",\"input\":\"e" + i + "\"}");
         Http.post(base + "/chat/completions", TestGateway.KEY, "{\"model\":\"broken\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
         Http.post(base + "/chat/completions", TestGateway.KEY, "{\"model\":\"fallback\",\"messages\":[{\"role\":\"user\",\"content\":\"f\"}]}");
+        // a stream whose first attempt times out after the provider accepted it: unbilled provider cost
+        Http.post(base + "/chat/completions", TestGateway.KEY,
+            "{\"model\":\"laggy-fallback\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"l\"}]}");
         Http.post(base + "/embeddings", TestGateway.OTHER_KEY, "{\"model\":\"text-embedding-3-small\",\"input\":\"b\"}");
       } catch (Exception e) {
         return;
