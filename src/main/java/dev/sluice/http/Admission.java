@@ -48,8 +48,7 @@ final class Admission {
     boolean needCount = tenantLimits.tokensPerMinute() != null || !tenant.budget().equals(dev.sluice.config.BudgetConfig.NONE)
         || endpoint == Endpoint.CHAT_COMPLETIONS && bodyBytes + maxOutput > route.config().contextWindow();
     Future<Integer> prompt = !needCount ? Future.succeededFuture(-1)
-        : bodyBytes <= INLINE_COUNT_LIMIT ? Future.succeededFuture(countPrompt(body, endpoint, countModel))
-        : vertx.executeBlocking(() -> countPrompt(body, endpoint, countModel), false);
+        : count(bodyBytes <= INLINE_COUNT_LIMIT, () -> countPrompt(body, endpoint, countModel));
     return prompt.compose(counted -> {
       ex.promptEstimate = counted;
       long promptTokens = Math.max(0, counted);
@@ -165,12 +164,16 @@ final class Admission {
   Future<long[]> countForSettlement(Exchange ex, boolean prompt, CharSequence completion) {
     boolean small = (!prompt || ex.promptBytes <= INLINE_COUNT_LIMIT)
         && (completion == null || completion.length() <= INLINE_COUNT_LIMIT);
-    java.util.concurrent.Callable<long[]> count = () -> new long[] {
+    return count(small, () -> new long[] {
         prompt ? ex.countPrompt.getAsInt() : -1,
-        completion == null ? -1 : services.tokens().countText(completion.toString(), ex.upstreamModel)};
-    if (!small) return vertx.executeBlocking(count, false);
+        completion == null ? -1 : services.tokens().countText(completion.toString(), ex.upstreamModel)});
+  }
+
+  /** Token counting: at once when the input is small, else on a worker (ordered=false) off the event loop. */
+  private <T> Future<T> count(boolean small, java.util.concurrent.Callable<T> counting) {
+    if (!small) return vertx.executeBlocking(counting, false);
     try {
-      return Future.succeededFuture(count.call());
+      return Future.succeededFuture(counting.call());
     } catch (Exception e) {
       return Future.failedFuture(e);
     }

@@ -193,7 +193,7 @@ public final class AttemptLoop {
       }
       Deployment next = choose(d);
       if (next != null) {
-        if (failure.isTimeout()) health.countPossibleDuplicate(); // trying again: the provider may bill both
+        if (OutcomeClassifier.mayBeBilled(failure)) health.countPossibleDuplicate(); // trying again: it may bill both
         fallbacks.add(new Fallback(d.provider(), next.provider(), OutcomeClassifier.reason(failure)));
         attempt(next);
         return;
@@ -217,7 +217,7 @@ public final class AttemptLoop {
         fail();
         return;
       }
-      if (failure.isTimeout()) health.countPossibleDuplicate();
+      if (OutcomeClassifier.mayBeBilled(failure)) health.countPossibleDuplicate();
       vertx.setTimer(Math.max(1, wait), id -> {
         retriesInFlight.decrementAndGet();
         if (health.of(d).tryAcquire()) attempt(d);

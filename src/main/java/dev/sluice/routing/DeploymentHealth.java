@@ -179,8 +179,8 @@ public final class DeploymentHealth {
   }
 
   /**
-   * Attempts abandoned after the request reached the provider (timeouts), then tried again elsewhere: the provider
-   * may still bill the abandoned one, which the tenant is not charged for.
+   * Attempts abandoned after the provider accepted them ({@link OutcomeClassifier#mayBeBilled}) and then tried again:
+   * the provider may still bill the abandoned one, which the tenant is not charged for.
    */
   public long possibleDuplicates() {
     return possibleDuplicates.sum();

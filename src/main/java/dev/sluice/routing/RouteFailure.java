@@ -38,10 +38,6 @@ public final class RouteFailure extends RuntimeException {
     return new RouteFailure(Kind.MODEL_NOT_ALLOWED, alias, null, null, 0, List.of());
   }
 
-  public static RouteFailure upstream(String alias, UpstreamFailure last, String provider, int attempts) {
-    return upstream(alias, last, provider, attempts, List.of());
-  }
-
   /** @param unbilled attempts the provider may bill although they failed (the tenant is not charged for them) */
   public static RouteFailure upstream(String alias, UpstreamFailure last, String provider, int attempts,
                                       List<Deployment> unbilled) {

@@ -330,5 +330,7 @@ class ResilienceTest {
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.body()).doesNotContain("overloaded").doesNotContain("\"error\"").endsWith("data: [DONE]\n\n");
     assertThat(header(response, "x-sluice-fallback")).isEqualTo("primary>backup:bad_response");
+    // the primary accepted the request and started a stream: it may bill it, and we called the backup as well
+    assertThat(metric("llm_possible_duplicate_total{scope=\"upstream\"}")).isEqualTo(1);
   }
 }
