@@ -89,9 +89,12 @@ final class CacheStep {
   private void leadAcrossReplicas(Exchange ex, String key, Endpoint endpoint, CacheDirective directive,
                                   SingleFlight.Lead lead, Runnable upstream, Consumer<CachedResponse> serve) {
     String tenant = ex.key.tenantId();
-    if (!directive.write()) { // a no-store answer is no use to the fleet: don't make other replicas wait for it
-      ex.cacheWrite = new CacheWrite(ex, key, directive, lead, false);
+    Consumer<Boolean> goUpstream = fleetLock -> {
+      ex.cacheWrite = new CacheWrite(ex, key, directive, lead, fleetLock);
       upstream.run();
+    };
+    if (!directive.write()) { // a no-store answer is no use to the fleet: don't make other replicas wait for it
+      goUpstream.accept(false);
       return;
     }
     services.sharedFlights().tryLead(tenant, key).onComplete(ar -> {
@@ -102,8 +105,7 @@ final class CacheStep {
         return;
       }
       if (fleetLeader || ar.failed()) {
-        ex.cacheWrite = new CacheWrite(ex, key, directive, lead, fleetLeader);
-        upstream.run();
+        goUpstream.accept(fleetLeader);
         return;
       }
       services.sharedFlights().awaitLeader(tenant, key)
@@ -118,8 +120,7 @@ final class CacheStep {
             } else if (ex.isSettled()) {
               lead.fail(new NotShared());
             } else {
-              ex.cacheWrite = new CacheWrite(ex, key, directive, lead, false);
-              upstream.run();
+              goUpstream.accept(false); // the other replica stored nothing: fetch it ourselves
             }
           });
     });
