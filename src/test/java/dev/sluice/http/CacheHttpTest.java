@@ -168,13 +168,7 @@ class CacheHttpTest {
     for (int i = 0; i < 20; i++) {
       boolean stream = i % 4 == 0;
       String body = stream ? CHAT.replace("\"temperature\":0", "\"temperature\":0,\"stream\":true") : CHAT;
-      calls.add(CompletableFuture.supplyAsync(() -> {
-        try {
-          return chat(body);
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }, pool));
+      calls.add(chatAsync(gateway, body));
     }
     List<String> answers = new ArrayList<>();
     for (int i = 0; i < calls.size(); i++) {
