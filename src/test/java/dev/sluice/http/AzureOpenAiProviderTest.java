@@ -36,10 +36,14 @@ class AzureOpenAiProviderTest {
   void start() {
     vertx = Vertx.vertx();
     upstream = FakeUpstream.start(vertx).always(ProviderScripts.azureChat(TEXT));
-    String yaml = TestGateway.yaml(upstream.rootUrl(), "").replace("    type: openai-compatible\n",
-        "    type: azure\n    api-version: 2024-10-21\n");
-    gateway = TestGateway.startYaml(vertx, yaml);
+    gateway = startGateway(TestGateway.DEFAULT_TIMEOUTS);
     client = OpenAIOkHttpClient.builder().baseUrl(gateway.baseUrl()).apiKey(TestGateway.KEY).maxRetries(0).build();
+  }
+
+  TestGateway startGateway(String timeouts) {
+    String yaml = TestGateway.yaml(upstream.rootUrl(), "", TestGateway.DEFAULT_SERVER, timeouts)
+        .replace("    type: openai-compatible\n", "    type: azure\n    api-version: 2024-10-21\n");
+    return TestGateway.startYaml(vertx, yaml);
   }
 
   @AfterEach
@@ -118,6 +122,8 @@ class AzureOpenAiProviderTest {
   @Test
   void filterChunkAloneIsNotTheCommitPoint() throws Exception {
     // The filter chunk then silence: the first-token timeout fires before anything is committed to the client.
+    gateway.close();
+    gateway = startGateway(TestGateway.timeoutsWith("first-token: 1s"));
     upstream.always(Scripts.frames(List.of(ProviderScripts.azureFilterChunk()), 0, false));
     try (RawClient raw = RawClient.post(gateway.port(), "/v1/chat/completions", TestGateway.KEY, STREAM)) {
       assertThat(raw.status()).isEqualTo(504);

@@ -3,6 +3,7 @@ package dev.sluice.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.testing.Await;
+import dev.sluice.testing.Endless;
 import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.Http;
@@ -20,6 +21,9 @@ import org.junit.jupiter.api.Test;
  * error envelope with the mapped status, and a timed-out upstream connection is closed.
  */
 class CommitPointTest extends GatewayTest {
+  // The timeout tests below set one timeout short (useTimeouts) and script an upstream that never sends what it waits
+  // for, so the answer can only come from that timeout; elapsed time is checked only from below (it did not fire
+  // early), never from above, which a loaded machine could break.
   static final String STREAM = StreamFaultTest.STREAM;
   static final String PLAIN = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
@@ -71,49 +75,55 @@ class CommitPointTest extends GatewayTest {
 
   @Test
   void upstreamThatNeverSendsHeadersIsA504AfterTheHeadersTimeoutAndIsClosed() throws Exception {
+    useTimeouts("headers: 1s");
     upstream.always(Scripts.hang());
     long start = System.nanoTime();
     HttpResponse<String> response = post(STREAM);
     assertEnvelope(response, 504, "upstream_timeout");
-    assertThat(millisSince(start)).isBetween(900L, 2_500L);
-    upstream.awaitClosed(0, 1000);
-    Await.until(vertx, Duration.ofSeconds(1), "in-flight back to 0", () -> gateway.gateway.inFlight() == 0);
+    assertThat(millisSince(start)).isGreaterThanOrEqualTo(900L);
+    upstream.awaitClosed(0, 10_000);
+    Await.until(vertx, Duration.ofSeconds(10), "in-flight back to 0", () -> gateway.gateway.inFlight() == 0);
   }
 
   @Test
   void headersWithoutAFirstDataEventIsA504AfterTheFirstTokenTimeout() throws Exception {
     // A comment is not a first token: it must not commit the stream nor extend the deadline.
+    useTimeouts("first-token: 1s");
     upstream.always(Scripts.frames(List.of(": connected\n\n"), 0, false));
     long start = System.nanoTime();
     assertEnvelope(post(STREAM), 504, "upstream_timeout");
-    assertThat(millisSince(start)).isBetween(900L, 2_500L);
-    upstream.awaitClosed(0, 1000);
+    assertThat(millisSince(start)).isGreaterThanOrEqualTo(900L);
+    upstream.awaitClosed(0, 10_000);
   }
 
   @Test
   void heartbeatsBeforeTheFirstTokenDoNotExtendItsDeadline() throws Exception {
-    upstream.always(Scripts.frames(java.util.Collections.nCopies(40, Sse.PING), 100, false));
+    // pings every 100 ms for ever: if they extended the deadline, no answer would come at all
+    useTimeouts("first-token: 1s");
+    upstream.always(Endless.framesThenForever(List.of(), Sse.PING, 100));
     long start = System.nanoTime();
     assertEnvelope(post(STREAM), 504, "upstream_timeout");
-    assertThat(millisSince(start)).isBetween(900L, 2_500L);
-    upstream.awaitClosed(0, 1000);
+    assertThat(millisSince(start)).isGreaterThanOrEqualTo(900L);
+    upstream.awaitClosed(0, 10_000);
   }
 
   @Test
   void nonStreamingHangIsA504AfterTheTotalTimeoutAndIsClosed() throws Exception {
+    useTimeouts("total: 1s");
     upstream.always(Scripts.hang());
     long start = System.nanoTime();
     assertEnvelope(post(PLAIN), 504, "upstream_timeout");
-    assertThat(millisSince(start)).isBetween(900L, 2_500L);
-    upstream.awaitClosed(0, 1000);
+    assertThat(millisSince(start)).isGreaterThanOrEqualTo(900L);
+    upstream.awaitClosed(0, 10_000);
   }
 
   @Test
   void nonStreamingBodyThatStallsHalfwayIsA504AfterTheTotalTimeout() throws Exception {
+    useTimeouts("total: 1s");
     upstream.always(ex -> ex.response.setStatusCode(200).putHeader("content-type", "application/json")
         .setChunked(true).write("{\"id\":\"chatcmpl-fake\","));
     assertEnvelope(post(PLAIN), 504, "upstream_timeout");
-    upstream.awaitClosed(0, 1000);
+    upstream.awaitClosed(0, 10_000);
   }
 
   @Test

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.config.SluiceConfig;
+import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
+import dev.sluice.testing.Gate;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.ManualClock;
 import dev.sluice.testing.RedisServer;
@@ -13,6 +15,7 @@ import dev.sluice.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +81,30 @@ class RateLimitHttpTest {
   }
 
   List<HttpResponse<String>> concurrently(int count, java.util.function.IntFunction<String> urlFor, String body) throws Exception {
+    List<HttpResponse<String>> out = new ArrayList<>();
+    for (CompletableFuture<HttpResponse<String>> call : launch(count, urlFor, body)) out.add(call.get());
+    return out;
+  }
+
+  /**
+   * {@link #concurrently} while the upstream holds every admitted request: the gate opens only once each request has
+   * either reached the upstream or been refused, so no admitted request settles (and gives back its reservation)
+   * while others are still being decided, however slowly a loaded machine runs them.
+   */
+  List<HttpResponse<String>> concurrentlyWhileAdmittedAreHeld(int count, java.util.function.IntFunction<String> urlFor,
+                                                             String body) throws Exception {
+    Gate gate = new Gate();
+    upstream.always(gate.holding(Scripts.chat("Admitted.")));
+    List<CompletableFuture<HttpResponse<String>>> calls = launch(count, urlFor, body);
+    Await.until(vertxes.get(0), Duration.ofSeconds(30), "every request admitted or refused",
+        () -> upstream.requestCount() + calls.stream().filter(CompletableFuture::isDone).count() == count);
+    gate.open();
+    List<HttpResponse<String>> out = new ArrayList<>();
+    for (CompletableFuture<HttpResponse<String>> call : calls) out.add(call.get());
+    return out;
+  }
+
+  List<CompletableFuture<HttpResponse<String>>> launch(int count, java.util.function.IntFunction<String> urlFor, String body) {
     List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       String url = urlFor.apply(i);
@@ -89,9 +116,7 @@ class RateLimitHttpTest {
         }
       }, pool));
     }
-    List<HttpResponse<String>> out = new ArrayList<>();
-    for (CompletableFuture<HttpResponse<String>> call : calls) out.add(call.get());
-    return out;
+    return calls;
   }
 
   static long count(List<HttpResponse<String>> responses, int status) {
@@ -148,9 +173,8 @@ class RateLimitHttpTest {
         + "limits: { defaults: { tokens-per-minute: 1000 } }";
     TestGateway a = gateway(redis);
     TestGateway b = gateway(redis);
-    upstream.always(Scripts.hang());
     String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    List<HttpResponse<String>> responses = concurrently(30, i -> (i % 2 == 0 ? a : b).baseUrl() + "/chat/completions", body);
+    List<HttpResponse<String>> responses = concurrentlyWhileAdmittedAreHeld(30, i -> (i % 2 == 0 ? a : b).baseUrl() + "/chat/completions", body);
     long refused = count(responses, 429);
     assertThat(responses.stream().filter(r -> r.statusCode() == 429).map(r -> error(r).getString("type")))
         .containsOnly("tokens");
@@ -184,19 +208,25 @@ class RateLimitHttpTest {
 
   @Test
   void inFlightCapRefusesWithConcurrencyCodeAndFreesTheSlotOnEveryExit() throws Exception {
-    TestGateway gateway = gateway("limits: { defaults: { max-in-flight: 1 } }");
+    // alias "impatient" has a 1 s total timeout for the hang; every other call keeps the far-away test timeouts
+    String yaml = yaml("limits: { defaults: { max-in-flight: 1 } }").replace("models:\n",
+        "models:\n  impatient: { deployments: [ { provider: fake, model: upstream-mini, timeouts: { total: 1s } } ] }\n");
+    TestGateway gateway = TestGateway.start(newVertx(), ConfigLoader.parse(yaml, Map.of()), clock);
+    gateways.add(gateway);
     String url = gateway.baseUrl() + "/chat/completions";
     upstream.next(Scripts.error(500, "server_error", null, "boom"));
     assertThat(Http.post(url, TestGateway.KEY, CHAT).statusCode()).isEqualTo(503);
     upstream.next(Scripts.hang());
-    assertThat(Http.post(url, TestGateway.KEY, CHAT).statusCode()).as("total timeout").isEqualTo(504);
+    assertThat(Http.post(url, TestGateway.KEY, CHAT.replace("gpt-4o-mini", "impatient")).statusCode())
+        .as("total timeout").isEqualTo(504);
     upstream.next(Scripts.raw(200, "application/json", "{not json"));
     assertThat(Http.post(url, TestGateway.KEY, CHAT).statusCode()).isEqualTo(502);
     assertThat(Http.post(url, TestGateway.KEY, "{\"model\":\"nope\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}")
         .statusCode()).isEqualTo(404);
     assertThat(Http.post(url, TestGateway.KEY, CHAT).statusCode()).as("slot free after every failure").isEqualTo(200);
 
-    upstream.next(Scripts.hang());
+    Gate gate = new Gate();
+    upstream.next(gate.holding(Scripts.chat("Held until the second was refused.")));
     CompletableFuture<HttpResponse<String>> holding = CompletableFuture.supplyAsync(() -> {
       try {
         return Http.post(url, TestGateway.KEY, CHAT);
@@ -204,11 +234,12 @@ class RateLimitHttpTest {
         throw new IllegalStateException(e);
       }
     }, pool);
-    upstream.awaitRequests(5, 5000);
+    upstream.awaitRequests(5, 20_000);
     HttpResponse<String> second = Http.post(url, TestGateway.KEY, CHAT);
     assertThat(second.statusCode()).isEqualTo(429);
     assertThat(error(second).getString("code")).isEqualTo("concurrency_limit_exceeded");
-    assertThat(holding.get().statusCode()).isEqualTo(504);
+    gate.open();
+    assertThat(holding.get().statusCode()).isEqualTo(200);
   }
 
   @Test
@@ -273,9 +304,9 @@ class RateLimitHttpTest {
     TestGateway b = TestGateway.start(newVertx(), ConfigLoader.parse(yaml, Map.of()), clock);
     gateways.add(a);
     gateways.add(b);
-    upstream.always(Scripts.hang()); // nobody settles while the others reserve
     String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":100,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
-    List<HttpResponse<String>> responses = concurrently(50, i -> (i % 2 == 0 ? a : b).baseUrl() + "/chat/completions", body);
+    // nobody settles while the others reserve
+    List<HttpResponse<String>> responses = concurrentlyWhileAdmittedAreHeld(50, i -> (i % 2 == 0 ? a : b).baseUrl() + "/chat/completions", body);
     assertThat(count(responses, 429)).as(responses.stream().map(r -> r.statusCode() + " " + r.body()).distinct().toList().toString()).isEqualTo(30);
     assertThat(responses.stream().filter(r -> r.statusCode() == 429).map(r -> error(r).getString("code")))
         .containsOnly("insufficient_quota");

@@ -25,6 +25,15 @@ public abstract class GatewayTest {
     return TestGateway.start(vertx, upstream.baseUrl());
   }
 
+  /**
+   * Replaces the gateway with one whose provider {@code fake} has the given timeouts short and the others at
+   * {@link TestGateway#DEFAULT_TIMEOUTS}; for tests of a timeout, whose upstream never sends what it waits for.
+   */
+  protected void useTimeouts(String shortOnes) {
+    gateway.close();
+    gateway = TestGateway.start(vertx, upstream.baseUrl(), TestGateway.DEFAULT_SERVER, TestGateway.timeoutsWith(shortOnes));
+  }
+
   @AfterEach
   void stopGatewayUpstreamAndVertx() {
     gateway.close();

@@ -39,8 +39,8 @@ public final class RawClient implements AutoCloseable {
   public static RawClient post(int port, String path, String key, String json, int receiveBuffer) throws IOException {
     Socket socket = new Socket();
     if (receiveBuffer > 0) socket.setReceiveBufferSize(receiveBuffer);
-    socket.setSoTimeout(5_000);
-    socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+    socket.setSoTimeout(20_000); // only catches a hang; generous so a loaded machine is not taken for one
+    socket.connect(new InetSocketAddress("127.0.0.1", port), 20_000);
     byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
     String head = "POST " + path + " HTTP/1.1\r\n"
         + "Host: 127.0.0.1:" + port + "\r\n"

@@ -15,10 +15,31 @@ public final class TestGateway implements AutoCloseable {
   public static final String PROVIDER_KEY = "sk-provider-secret-9f8e7d6c5b4a39281706f5e4d3c2b1a0";
   /** The {@code server:} mapping of {@link #yaml(String, String)}. */
   public static final String DEFAULT_SERVER = "{ port: 0, instances: 1, shutdown-grace: 2s, sse-keepalive: 15s }";
-  /** The {@code timeouts:} mapping of provider {@code fake} in {@link #yaml(String, String)}. */
-  public static final String DEFAULT_TIMEOUTS = "{ connect: 500ms, headers: 1s, first-token: 1s, idle: 500ms, total: 1s }";
+  /**
+   * The {@code timeouts:} mapping of provider {@code fake} in {@link #yaml(String, String)}: far beyond anything a
+   * test waits for (and beyond {@link Http}'s 20 s client timeout), so no test races a scripted answer against a
+   * gateway timeout on a loaded machine. A test of a timeout sets that one short with {@link #timeoutsWith} and
+   * scripts an upstream that never sends what the timeout waits for.
+   */
+  public static final String DEFAULT_TIMEOUTS = "{ connect: 10s, headers: 60s, first-token: 60s, idle: 60s, total: 60s }";
 
   public final Gateway gateway;
+
+  /** {@link #DEFAULT_TIMEOUTS} with some replaced, e.g. {@code timeoutsWith("idle: 500ms")}. */
+  public static String timeoutsWith(String overrides) {
+    java.util.Map<String, String> timeouts = new java.util.LinkedHashMap<>();
+    for (String part : DEFAULT_TIMEOUTS.replaceAll("[{}]", "").split(",")) {
+      String[] kv = part.split(":");
+      timeouts.put(kv[0].trim(), kv[1].trim());
+    }
+    for (String part : overrides.split(",")) {
+      String[] kv = part.split(":");
+      if (timeouts.put(kv[0].trim(), kv[1].trim()) == null) throw new IllegalArgumentException("no timeout " + kv[0]);
+    }
+    StringBuilder out = new StringBuilder("{ ");
+    timeouts.forEach((k, v) -> out.append(out.length() > 2 ? ", " : "").append(k).append(": ").append(v));
+    return out.append(" }").toString();
+  }
 
   private TestGateway(Gateway gateway) {
     this.gateway = gateway;
@@ -29,7 +50,7 @@ public final class TestGateway implements AutoCloseable {
   }
 
   /**
-   * A config with provider {@code fake} (openai-compatible at {@code upstreamBaseUrl}, short test timeouts),
+   * A config with provider {@code fake} (openai-compatible at {@code upstreamBaseUrl}, {@link #DEFAULT_TIMEOUTS}),
    * aliases {@code gpt-4o-mini} and {@code text-embedding-3-small} on it, tenant {@code acme} (all aliases) and
    * tenant {@code beta} (only {@code text-embedding-3-small}). {@code extra} is appended verbatim.
    */
