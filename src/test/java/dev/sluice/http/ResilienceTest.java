@@ -6,6 +6,7 @@ import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
+import dev.sluice.testing.Gate;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.ManualClock;
 import dev.sluice.testing.TestGateway;
@@ -26,7 +27,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Retries, fallback, cool-downs and breakers (SPEC §8; reliability notes §4.2 cases 1–8, 16, 17). */
+/**
+ * Retries, fallback, cool-downs and breakers (SPEC §8; reliability notes §4.2 cases 1–8, 16, 17). The gateway runs on
+ * a {@link ManualClock}: rest periods and open breakers last until a test moves the clock, however slowly a loaded
+ * machine runs it. The primary's timeouts are far away except where a test is about one.
+ */
 class ResilienceTest {
   static final String ADMIN_TOKEN = "admin-secret-token-1234567890";
   static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
@@ -34,6 +39,7 @@ class ResilienceTest {
   FakeUpstream primary;
   FakeUpstream backup;
   TestGateway gateway;
+  final ManualClock clock = new ManualClock(1_000_000);
   final ExecutorService pool = Executors.newFixedThreadPool(32);
 
   @BeforeEach
@@ -42,10 +48,14 @@ class ResilienceTest {
     primary = FakeUpstream.start(vertx);
     backup = FakeUpstream.start(vertx);
     backup.always(Scripts.chat("From the backup."));
-    gateway = start(primary.baseUrl(), java.time.Clock.systemUTC());
+    gateway = start(primary.baseUrl(), clock);
   }
 
   TestGateway start(String primaryUrl, java.time.Clock clock) {
+    return start(primaryUrl, clock, TestGateway.DEFAULT_TIMEOUTS);
+  }
+
+  TestGateway start(String primaryUrl, java.time.Clock clock, String primaryTimeouts) {
     String yaml = """
         server: { port: 0, instances: 1, admin-port: 0, admin-token: "%s" }
         security: { key-pepper: "%s" }
@@ -54,7 +64,7 @@ class ResilienceTest {
             type: openai-compatible
             base-url: %s
             max-connections: 200
-            timeouts: { connect: 300ms, headers: 1s, first-token: 1s, idle: 500ms, total: 1s }
+            timeouts: %s
           backup:
             type: openai-compatible
             base-url: %s
@@ -77,7 +87,8 @@ class ResilienceTest {
           breaker-probes: 3
           rate-limit-cooldown: 1s
           disable-for: 2s
-        """.formatted(ADMIN_TOKEN, TestGateway.PEPPER, primaryUrl, backup.baseUrl(), TestGateway.digest(TestGateway.KEY));
+        """.formatted(ADMIN_TOKEN, TestGateway.PEPPER, primaryUrl, primaryTimeouts, backup.baseUrl(),
+        TestGateway.digest(TestGateway.KEY));
     return TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()), clock);
   }
 
@@ -125,15 +136,14 @@ class ResilienceTest {
     long elapsedMs = (System.nanoTime() - start) / 1_000_000;
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(header(response, "x-sluice-attempts")).isEqualTo("2");
-    assertThat(elapsedMs).isBetween(1000L, 1900L);
+    assertThat(elapsedMs).as("the retry-after was waited out").isGreaterThanOrEqualTo(1000L);
   }
 
   @Test
   void longRetryAfterWithoutFallbackIsAnImmediate429() throws Exception {
+    // not waited out: the answer comes within the client's 20 s timeout, and without a second attempt
     primary.next(rateLimited("120"));
-    long start = System.nanoTime();
     HttpResponse<String> response = chat("solo");
-    assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(900);
     assertThat(response.statusCode()).isEqualTo(429);
     assertThat(new JsonObject(response.body()).getJsonObject("error").getString("code")).isEqualTo("upstream_rate_limited");
     assertThat(header(response, "retry-after")).isEqualTo("60");
@@ -165,9 +175,6 @@ class ResilienceTest {
 
   @Test
   void breakerOpensAdmitsExactlyThreeProbesThenClosesAgain() throws Exception {
-    ManualClock clock = new ManualClock(1_000_000);
-    gateway.close();
-    gateway = start(primary.baseUrl(), clock);
     String state = "llm_circuit_state{deployment=\"primary/p-mini\"}";
     primary.always(Scripts.error(503, "server_error", null, "down"));
     assertThat(header(chat("gpt-4o-mini"), "x-sluice-provider")).isEqualTo("backup");
@@ -182,14 +189,20 @@ class ResilienceTest {
     assertThat(breaker.getInteger("failed_calls")).isEqualTo(2);
     assertThat(breaker.getLong("retry_in_ms")).isEqualTo(400);
 
-    // The open period ends; the recovered primary answers slowly, so the probes are still running while the
-    // other requests arrive: exactly breaker-probes (3) of 10 concurrent requests reach it, the rest fall back.
-    primary.always(ex -> ex.vertx.setTimer(300, id -> Scripts.chat("Primary is back.").play(ex)));
+    // The open period ends; the recovered primary holds its answers until the test opens the gate, so the probes are
+    // still running while the other requests arrive: exactly breaker-probes (3) of 10 concurrent requests reach it,
+    // the other 7 fall back.
+    Gate gate = new Gate();
+    primary.always(gate.holding(Scripts.chat("Primary is back.")));
     clock.advanceMillis(401);
+    int backupBefore = backup.requestCount();
     List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
     for (int i = 0; i < 10; i++) calls.add(CompletableFuture.supplyAsync(this::chatUnchecked, pool));
-    Await.until(vertx, Duration.ofSeconds(5), "3 probes reach the primary", () -> primary.requestCount() == 5);
+    Await.until(vertx, Duration.ofSeconds(20), "3 probes held by the primary, 7 served by the backup",
+        () -> gate.held() == 3 && backup.requestCount() - backupBefore == 7);
+    assertThat(primary.requestCount()).isEqualTo(5);
     assertThat(metric(state)).as("half-open while the probes run").isEqualTo(1);
+    gate.open();
     int fromPrimary = 0;
     for (CompletableFuture<HttpResponse<String>> call : calls) {
       HttpResponse<String> response = call.get();
@@ -204,9 +217,6 @@ class ResilienceTest {
 
   @Test
   void failedProbesReopenTheBreakerForAnotherOpenPeriod() throws Exception {
-    ManualClock clock = new ManualClock(1_000_000);
-    gateway.close();
-    gateway = start(primary.baseUrl(), clock);
     primary.always(Scripts.error(503, "server_error", null, "down"));
     chat("gpt-4o-mini");
     chat("gpt-4o-mini");
@@ -236,13 +246,11 @@ class ResilienceTest {
     primary.always(Scripts.error(503, "server_error", null, "down"));
     chat("solo"); // 2 failed attempts open the breaker (the third is refused by it)
     int calls = primary.requestCount();
-    long start = System.nanoTime();
+    // "fast" is shown by what happened, not by a stopwatch: no upstream call, no wait, the right error at once
     HttpResponse<String> response = chat("solo");
-    long elapsedMs = (System.nanoTime() - start) / 1_000_000;
     assertThat(response.statusCode()).isEqualTo(503);
     assertThat(new JsonObject(response.body()).getJsonObject("error").getString("code")).isEqualTo("upstream_unavailable");
     assertThat(header(response, "retry-after")).isEqualTo("1");
-    assertThat(elapsedMs).isLessThan(100);
     assertThat(primary.requestCount()).isEqualTo(calls);
   }
 
@@ -253,7 +261,7 @@ class ResilienceTest {
       closedPort = socket.getLocalPort();
     }
     gateway.close();
-    gateway = start("http://127.0.0.1:" + closedPort + "/v1", java.time.Clock.systemUTC());
+    gateway = start("http://127.0.0.1:" + closedPort + "/v1", clock);
     HttpResponse<String> response = chat("gpt-4o-mini");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(header(response, "x-sluice-fallback")).isEqualTo("primary>backup:connect");
@@ -265,7 +273,7 @@ class ResilienceTest {
   @Test
   void dnsFailureFallsBackAtOnceAndHidesTheHostname() throws Exception {
     gateway.close();
-    gateway = start("http://primary-llm.invalid/v1", java.time.Clock.systemUTC()); // .invalid never resolves (RFC 6761)
+    gateway = start("http://primary-llm.invalid/v1", clock); // .invalid never resolves (RFC 6761)
     HttpResponse<String> response = chat("gpt-4o-mini");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(header(response, "x-sluice-fallback")).isEqualTo("primary>backup:connect");
@@ -276,13 +284,15 @@ class ResilienceTest {
 
   @Test
   void streamThatNeverGetsHeadersFallsBackAfterTheHeadersTimeout() throws Exception {
+    gateway.close();
+    gateway = start(primary.baseUrl(), clock, TestGateway.timeoutsWith("headers: 1s"));
     primary.next(Scripts.hang());
     HttpResponse<String> response = Http.post(gateway.baseUrl() + "/chat/completions", TestGateway.KEY,
         "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.body()).contains("backup").endsWith("data: [DONE]\n\n");
     assertThat(header(response, "x-sluice-fallback")).isEqualTo("primary>backup:timeout");
-    primary.awaitClosed(0, 2000);
+    primary.awaitClosed(0, 20_000);
     // the primary may still bill the abandoned attempt: counted, never charged to the tenant
     assertThat(metric("llm_possible_duplicate_total{scope=\"upstream\"}")).isEqualTo(1);
   }
@@ -297,6 +307,7 @@ class ResilienceTest {
 
   @Test
   void retryStormIsBoundedByTheRetryBudgetAndTheBreaker() throws Exception {
+    // the manual clock keeps the breaker open once it opened, however long the burst takes on a loaded machine
     primary.always(ex -> ex.vertx.setTimer(20, id -> Scripts.error(503, "server_error", null, "down").play(ex)));
     List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
