@@ -15,7 +15,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The built-in mock's fault scripts ({@code mock@stall-after=3}, …) surface exactly like a real upstream's faults. */
+/**
+ * The built-in mock's fault scripts ({@code mock@stall-after=3}, …) surface exactly like a real upstream's faults.
+ * Provider {@code strict} has short timeouts and serves only the faults that wait for one (a stall that never resumes,
+ * a latency of ten minutes), so a timeout there can only be that timeout; everything else runs on provider
+ * {@code mock}, whose timeouts are far away, so a loaded machine cannot turn a good answer into a timeout.
+ */
 class MockProviderFaultTest {
   static final String YAML = """
       server: { port: 0, instances: 1, shutdown-grace: 2s, sse-keepalive: 15s }
@@ -25,15 +30,21 @@ class MockProviderFaultTest {
           type: mock
           latency: 0ms
           tokens-per-second: 200
-          timeouts: { connect: 500ms, headers: 1s, first-token: 1s, idle: 500ms, total: 1s }
+          timeouts: { connect: 10s, headers: 60s, first-token: 60s, idle: 60s, total: 60s }
+        strict:
+          type: mock
+          latency: 0ms
+          tokens-per-second: 200
+          timeouts: { connect: 10s, headers: 1s, first-token: 1s, idle: 500ms, total: 1s }
       models:
         ok: { deployments: [ { provider: mock, model: mock } ] }
-        stall: { deployments: [ { provider: mock, model: "mock@stall-after=3" } ] }
+        stall: { deployments: [ { provider: strict, model: "mock@stall-after=3" } ] }
         cut: { deployments: [ { provider: mock, model: "mock@cut-after=3" } ] }
         fail: { deployments: [ { provider: mock, model: "mock@status=500" } ] }
         reject: { deployments: [ { provider: mock, model: "mock@status=400" } ] }
-        slow: { deployments: [ { provider: mock, model: "mock@tps=5" } ] }
-        late: { deployments: [ { provider: mock, model: "mock@latency=5s" } ] }
+        slow: { deployments: [ { provider: mock, model: "mock@tps=2" } ] }
+        late: { deployments: [ { provider: strict, model: "mock@latency=10m" } ] }
+        late-patient: { deployments: [ { provider: mock, model: "mock@latency=10m" } ] }
       tenants:
         - id: acme
           keys: [ { id: acme-key-1, digest: "%s" } ]
@@ -84,7 +95,7 @@ class MockProviderFaultTest {
       for (int i = 0; i < 4; i++) assertThat(Sse.json(client.nextEvent())).isNotNull(); // role + 3 content chunks
       long afterLast = System.nanoTime();
       assertThat(Sse.errorCode(client.nextEvent())).isEqualTo("stream_interrupted");
-      assertThat((System.nanoTime() - afterLast) / 1_000_000).isBetween(300L, 2_000L);
+      assertThat((System.nanoTime() - afterLast) / 1_000_000).as("not before the idle timeout").isGreaterThanOrEqualTo(300L);
       assertThat(client.nextEvent()).isNull();
     }
   }
@@ -113,30 +124,33 @@ class MockProviderFaultTest {
   void mockLatencyBeyondTheTotalTimeoutIsA504() throws Exception {
     long start = System.nanoTime();
     CommitPointTest.assertEnvelope(post("late", false), 504, "upstream_timeout");
-    assertThat(CommitPointTest.millisSince(start)).isBetween(900L, 2_500L);
+    assertThat(CommitPointTest.millisSince(start)).isGreaterThanOrEqualTo(900L);
   }
 
   @Test
   void mockLatencyBeyondTheHeadersTimeoutIsA504ForStreams() throws Exception {
     long start = System.nanoTime();
     CommitPointTest.assertEnvelope(post("late", true), 504, "upstream_timeout");
-    assertThat(CommitPointTest.millisSince(start)).isBetween(900L, 2_500L);
+    assertThat(CommitPointTest.millisSince(start)).isGreaterThanOrEqualTo(900L);
   }
 
   @Test
   void clientDisconnectMidMockStreamReleasesTheRequest() throws Exception {
-    RawClient client = stream("slow");
+    // ~110 words at 2 per second: the stream would run for about a minute, far beyond the wait below, so only the
+    // disconnect can end it in time
+    RawClient client = RawClient.post(gateway.port(), "/v1/chat/completions", TestGateway.KEY,
+        request("slow", true).replace("\"hi\"", "\"" + "a ".repeat(100).trim() + "\""));
     assertThat(Sse.json(client.nextEvent())).isNotNull();
     assertThat(Sse.json(client.nextEvent())).isNotNull();
     client.close();
-    Await.until(vertx, Duration.ofSeconds(1), "in-flight back to 0", () -> gateway.gateway.inFlight() == 0);
+    Await.until(vertx, Duration.ofSeconds(20), "in-flight back to 0", () -> gateway.gateway.inFlight() == 0);
   }
 
   @Test
   void clientDisconnectBeforeTheMockAnswersReleasesTheRequest() throws Exception {
-    RawClient client = stream("late");
-    Await.until(vertx, Duration.ofSeconds(2), "request in flight", () -> gateway.gateway.inFlight() == 1);
+    RawClient client = stream("late-patient");
+    Await.until(vertx, Duration.ofSeconds(20), "request in flight", () -> gateway.gateway.inFlight() == 1);
     client.close();
-    Await.until(vertx, Duration.ofSeconds(1), "in-flight back to 0", () -> gateway.gateway.inFlight() == 0);
+    Await.until(vertx, Duration.ofSeconds(20), "in-flight back to 0", () -> gateway.gateway.inFlight() == 0);
   }
 }

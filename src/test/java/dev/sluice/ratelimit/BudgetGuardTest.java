@@ -49,7 +49,8 @@ class BudgetGuardTest {
   RedisBudgetGuard guard() {
     Vertx vertx = Vertx.vertx();
     vertxes.add(vertx);
-    return new RedisBudgetGuard(RedisConnections.create(vertx, new RedisConfig(redisServer.url(), null, null), 8), 2000,
+    return new RedisBudgetGuard(RedisConnections.create(vertx, new RedisConfig(redisServer.url(), null, null), 8), 10_000, // command timeout: a healthy Redis on a loaded machine never reaches it
+       
         new RedisBreaker(3, 5000, System::currentTimeMillis), new LocalBudgetGuard(1));
   }
 

@@ -47,7 +47,8 @@ class RedisTopologiesTest {
   RedisRateLimiter limiter(String url) {
     Vertx vertx = Vertx.vertx();
     vertxes.add(vertx);
-    return new RedisRateLimiter(RedisConnections.create(vertx, new RedisConfig(url, null, null), 8), 2000,
+    return new RedisRateLimiter(RedisConnections.create(vertx, new RedisConfig(url, null, null), 8), 10_000, // command timeout: a healthy Redis on a loaded machine never reaches it
+       
         new RedisBreaker(3, 5000, System::currentTimeMillis), new LocalRateLimiter(System::currentTimeMillis, 1));
   }
 
