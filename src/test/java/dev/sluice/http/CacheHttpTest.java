@@ -13,6 +13,7 @@ import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
+import dev.sluice.testing.Gate;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.ManualClock;
 import dev.sluice.testing.RedisServer;
@@ -85,7 +86,7 @@ class CacheHttpTest {
   }
 
   String redisYaml() {
-    return "redis: { url: \"" + redisServer.url() + "\", command-timeout: 500ms }";
+    return "redis: { url: \"" + redisServer.url() + "\", command-timeout: 5s }";
   }
 
   HttpResponse<String> chat(String body) throws Exception {
@@ -163,13 +164,18 @@ class CacheHttpTest {
   @Test
   void twentyConcurrentColdRequestsMakeOneUpstreamCall() throws Exception {
     gateway("");
-    upstream.always(ex -> ex.vertx.setTimer(300, id -> Scripts.chat("Coalesced answer.").play(ex)));
+    // the leader's answer is held until all 20 are inside the gateway: each one is a miss while the call is running
+    Gate gate = new Gate();
+    upstream.always(gate.holding(Scripts.chat("Coalesced answer.")));
     List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       boolean stream = i % 4 == 0;
       String body = stream ? CHAT.replace("\"temperature\":0", "\"temperature\":0,\"stream\":true") : CHAT;
       calls.add(chatAsync(gateway, body));
     }
+    Await.until(vertx, Duration.ofSeconds(20), "20 requests in flight, one held upstream",
+        () -> gateway.gateway.inFlight() == 20 && gate.held() == 1);
+    gate.open();
     List<String> answers = new ArrayList<>();
     for (int i = 0; i < calls.size(); i++) {
       HttpResponse<String> r = calls.get(i).get();
@@ -194,16 +200,20 @@ class CacheHttpTest {
   void twoReplicasSharingRedisMakeOneUpstreamCallForConcurrentIdenticalMisses() throws Exception {
     gateway(redisYaml());
     try (TestGateway other = replica(redisYaml())) {
-      upstream.always(ex -> ex.vertx.setTimer(300, id -> Scripts.chat("Coalesced answer.").play(ex)));
+      Gate gate = new Gate();
+      upstream.always(gate.holding(Scripts.chat("Coalesced answer.")));
       List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
       for (int i = 0; i < 10; i++) calls.add(chatAsync(i % 2 == 0 ? gateway : other, CHAT));
+      Await.until(vertx, Duration.ofSeconds(20), "10 requests in flight on the two replicas, one held upstream",
+          () -> gateway.gateway.inFlight() + other.gateway.inFlight() == 10 && gate.held() == 1);
+      gate.open();
       for (CompletableFuture<HttpResponse<String>> call : calls) {
         HttpResponse<String> r = call.get();
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(content(r)).isEqualTo("Coalesced answer.");
       }
       assertThat(upstream.requestCount()).as("one call for the whole fleet").isEqualTo(1);
-      Await.until(vertx, Duration.ofSeconds(5), "the fleet lock is released",
+      Await.until(vertx, Duration.ofSeconds(20), "the fleet lock is released",
           () -> !redisServer.command("KEYS", "sluice:flight:*").contains("sluice:flight"));
     }
   }
@@ -212,12 +222,17 @@ class CacheHttpTest {
   void whenTheFleetLeaderFailsTheWaitingReplicaGoesUpstreamItself() throws Exception {
     gateway(redisYaml());
     try (TestGateway other = replica(redisYaml())) {
-      upstream.next(ex -> ex.vertx.setTimer(400, id -> Scripts.error(500, "server_error", null, "boom").play(ex)));
+      Gate gate = new Gate();
+      upstream.next(gate.holding(Scripts.error(500, "server_error", null, "boom")));
       upstream.always(Scripts.chat("Second try."));
       CompletableFuture<HttpResponse<String>> leader = chatAsync(gateway, CHAT);
-      Await.until(vertx, Duration.ofSeconds(5), "the leader holds the fleet lock",
+      Await.until(vertx, Duration.ofSeconds(20), "the leader holds the fleet lock",
           () -> redisServer.command("KEYS", "sluice:flight:*").contains("sluice:flight:v1:{t:acme}:"));
-      HttpResponse<String> follower = chatAsync(other, CHAT).get();
+      CompletableFuture<HttpResponse<String>> waiting = chatAsync(other, CHAT);
+      Await.until(vertx, Duration.ofSeconds(20), "the follower in flight", () -> other.gateway.inFlight() == 1);
+      assertThat(upstream.requestCount()).as("the follower waits for the leader").isEqualTo(1);
+      gate.open();
+      HttpResponse<String> follower = waiting.get();
       assertThat(leader.get().statusCode()).isGreaterThanOrEqualTo(500);
       assertThat(follower.statusCode()).isEqualTo(200);
       assertThat(content(follower)).isEqualTo("Second try.");
@@ -228,7 +243,8 @@ class CacheHttpTest {
   @Test
   void aNoStoreMissDoesNotMakeOtherReplicasWaitForIt() throws Exception {
     gateway(redisYaml());
-    upstream.always(ex -> ex.vertx.setTimer(300, id -> Scripts.chat("Not stored.").play(ex)));
+    Gate gate = new Gate();
+    upstream.always(gate.holding(Scripts.chat("Not stored.")));
     CompletableFuture<HttpResponse<String>> noStore = CompletableFuture.supplyAsync(() -> {
       try {
         return chat(CHAT, "cache-control", "no-store");
@@ -236,9 +252,10 @@ class CacheHttpTest {
         throw new IllegalStateException(e);
       }
     }, pool);
-    Await.until(vertx, Duration.ofSeconds(5), "the no-store request reached the provider", () -> upstream.requestCount() == 1);
+    Await.until(vertx, Duration.ofSeconds(20), "the no-store request reached the provider", () -> upstream.requestCount() == 1);
     assertThat(redisServer.command("KEYS", "sluice:flight:*")).as("no fleet lock for an answer that will not be stored")
         .doesNotContain("sluice:flight");
+    gate.open();
     assertThat(noStore.get().statusCode()).isEqualTo(200);
   }
 
@@ -320,7 +337,7 @@ class CacheHttpTest {
       redisServer.command("SET", key, bad);
       assertThat(cacheHeader(chat(CHAT))).as(bad).isEqualTo("MISS");
       // the fresh entry is written after the response: wait until it is there (and valid) again
-      Await.until(vertx, java.time.Duration.ofSeconds(5), "entry rewritten", () -> {
+      Await.until(vertx, java.time.Duration.ofSeconds(20), "entry rewritten", () -> {
         try {
           return redisServer.command("GET", key).contains("\"sha\"");
         } catch (java.io.IOException e) {

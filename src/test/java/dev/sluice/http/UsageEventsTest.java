@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Await;
+import dev.sluice.testing.ControlledStream;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.RawClient;
+import dev.sluice.testing.Sse;
 import dev.sluice.testing.TestGateway;
 import dev.sluice.usage.SpendLedger;
 import dev.sluice.usage.UsageEvent;
@@ -56,7 +58,7 @@ class UsageEventsTest {
   }
 
   UsageEvent eventFor(String requestId) throws Exception {
-    Await.until(vertx, Duration.ofSeconds(5), "usage event for " + requestId,
+    Await.until(vertx, Duration.ofSeconds(20), "usage event for " + requestId,
         () -> events.stream().anyMatch(e -> e.requestId().equals(requestId)));
     List<UsageEvent> mine = events.stream().filter(e -> e.requestId().equals(requestId)).toList();
     assertThat(mine).as("exactly one event").hasSize(1);
@@ -100,10 +102,13 @@ class UsageEventsTest {
 
   @Test
   void clientCancelMidStreamBillsTheCountedPartialOutput() throws Exception {
-    upstream.next(Scripts.stream(List.of("one ", "two ", "three ", "four ", "five ", "six ", "seven "), 150));
+    // the upstream sends two pieces and then nothing until the client has gone, so the stream cannot finish first
+    ControlledStream stream = new ControlledStream();
+    upstream.next(stream.script());
     String id;
     try (RawClient client = RawClient.post(gateway.port(), "/v1/chat/completions", TestGateway.KEY,
         CHAT.replace("\"temperature\":0", "\"stream\":true"))) {
+      for (String frame : List.of(Sse.role(), Sse.content("one "), Sse.content("two "))) stream.send(frame);
       assertThat(client.status()).isEqualTo(200);
       id = client.header("x-request-id");
       client.nextEvent();
@@ -124,7 +129,7 @@ class UsageEventsTest {
     double cost = event.costUsd();
     vertx.eventBus().publish(UsageEvent.ADDRESS, event); // a redelivery must not count twice
     LocalDate today = LocalDate.now(ZoneOffset.UTC);
-    Await.until(vertx, Duration.ofSeconds(5), "ledger booked",
+    Await.until(vertx, Duration.ofSeconds(20), "ledger booked",
         () -> gateway.gateway.ledger().spend("acme", today).await().dayUsd() > 0);
     SpendLedger.Spend spend = gateway.gateway.ledger().spend("acme", today).await();
     assertThat(spend.dayUsd()).isEqualTo(cost, org.assertj.core.data.Offset.offset(1e-12));
@@ -138,7 +143,7 @@ class UsageEventsTest {
     assertThat(body.getDouble("day_usd")).isEqualTo(cost, org.assertj.core.data.Offset.offset(1e-12));
     assertThat(body.getDouble("daily_budget_usd")).isEqualTo(5.0);
     assertThat(Http.get(admin.replace("acme", "nobody"), "admin-secret-token-1234567890").statusCode()).isEqualTo(404);
-    Await.until(vertx, Duration.ofSeconds(5), "budget gauge", () -> {
+    Await.until(vertx, Duration.ofSeconds(20), "budget gauge", () -> {
       try {
         return Http.get("http://127.0.0.1:" + gateway.port() + "/metrics", null).body().contains("llm_budget_remaining_usd{tenant=\"acme\"}");
       } catch (Exception e) {
