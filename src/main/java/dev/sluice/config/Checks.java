@@ -36,7 +36,7 @@ final class Checks {
   static Double nonNegativeMoney(String field, Double value, double max) {
     if (value == null) return null;
     if (value.isNaN() || value < 0 || value > max) {
-      throw new IllegalArgumentException(field + ": " + value + " (expected: 0.." + java.math.BigDecimal.valueOf(max).toPlainString() + " USD)");
+      throw new IllegalArgumentException(field + ": " + value + " (expected: 0.." + java.math.BigDecimal.valueOf(max).stripTrailingZeros().toPlainString() + " USD)");
     }
     return value;
   }
