@@ -118,7 +118,9 @@ final class Admission {
   private int countPrompt(JsonObject body, Endpoint endpoint, String model) {
     if (endpoint == Endpoint.EMBEDDINGS) return services.tokens().countInput(body.getValue("input"), model);
     int tokens = body.getValue("messages") instanceof JsonArray m ? services.tokens().countMessages(m, model) : 0;
-    if (body.getValue("tools") instanceof JsonArray tools) tokens += services.tokens().countText(tools.encode(), model);
+    if (body.getValue("tools") instanceof JsonArray tools) {
+      tokens = (int) Math.min(Integer.MAX_VALUE, (long) tokens + services.tokens().countText(tools.encode(), model));
+    }
     return tokens;
   }
 
