@@ -146,7 +146,7 @@ final class Exchange {
     double overhead = firstByteNanos == 0 ? overheadMillis(now) : overheadMillis(firstByteNanos);
     publisher.publish(new UsageEvent(System.currentTimeMillis(), requestId, clientRequestId, key == null ? null : key.tenantId(),
         key == null ? null : key.keyId(), endpoint, alias, provider, upstreamModel, stream, status, outcome, errorCode,
-        rateLimit, attempts, fallbacks, cacheStatus, Admission.tokens(savedUsage, "total_tokens"), prompt, completion, cached, reasoning, usageSource,
+        rateLimit, attempts, fallbacks, cacheStatus, savedUsage == null ? 0 : savedUsage.getLong("total_tokens", 0L), prompt, completion, cached, reasoning, usageSource,
         upstreamModel == null || state.costs().knows(upstreamModel), cost,
         TimeUnit.NANOSECONDS.toMicros(now - startNanos) / 1000.0,
         firstByteNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMicros(firstByteNanos - startNanos) / 1000.0, overhead,
