@@ -126,6 +126,34 @@ class BudgetBypassTest {
     assertThat(gateway.gateway.ledger().spend("acme", today).await().dayUsd()).isLessThanOrEqualTo(0.50);
   }
 
+  @ParameterizedTest(name = "redis={0}")
+  @ValueSource(booleans = {false, true})
+  void absurdProviderUsageIsChargedAtMostTheCeilingAndNeverWrapsTheBudget(boolean redis) throws Exception {
+    gateway = gateway(redis);
+    String url = gateway.baseUrl() + "/chat/completions";
+    upstream.next(usage(new JsonObject().put("prompt_tokens", "7").put("completion_tokens", List.of(5))));
+    HttpResponse<String> malformed = Http.post(url, TestGateway.KEY, HONEST);
+    assertThat(malformed.statusCode()).as("a malformed usage object is not our failure").isEqualTo(200);
+    assertThat(malformed.headers().firstValue("x-sluice-cost-usd")).hasValue("0");
+    upstream.next(usage(new JsonObject().put("prompt_tokens", -1_000_000_000L).put("completion_tokens", -5)));
+    assertThat(Http.post(url, TestGateway.KEY, HONEST).headers().firstValue("x-sluice-cost-usd")).as("never a refund").hasValue("0");
+    upstream.next(usage(new JsonObject().put("prompt_tokens", 7).put("completion_tokens", Long.MAX_VALUE)));
+    HttpResponse<String> absurd = Http.post(url, TestGateway.KEY, HONEST);
+    assertThat(absurd.statusCode()).isEqualTo(200);
+    assertThat(absurd.headers().firstValue("x-sluice-cost-usd")).as("the per-request ceiling").hasValue("1000000");
+    // the budget counter went far over its cap, but upwards: the tenant is refused, not refunded by a wrap
+    HttpResponse<String> next = Http.post(url, TestGateway.KEY, HONEST);
+    assertThat(next.statusCode()).as(next.body()).isEqualTo(429);
+    assertThat(error(next).getString("code")).isEqualTo("insufficient_quota");
+    LocalDate today = LocalDate.now(ZoneOffset.UTC);
+    Await.until(vertx, Duration.ofSeconds(10), "ledger books the ceiling",
+        () -> gateway.gateway.ledger().spend("acme", today).await().dayUsd() == 1_000_000.0);
+  }
+
+  static FakeUpstream.Script usage(JsonObject usage) {
+    return ex -> FakeUpstream.Scripts.json(200, FakeUpstream.Scripts.completion(ex.model(), "Hello there", "stop").put("usage", usage)).play(ex);
+  }
+
   List<HttpResponse<String>> concurrently(int count, java.util.function.IntFunction<String> bodyFor) throws Exception {
     List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
     for (int i = 0; i < count; i++) {
