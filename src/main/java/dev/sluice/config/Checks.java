@@ -32,9 +32,12 @@ final class Checks {
     return v;
   }
 
-  static Double nonNegativeMoney(String field, Double value) {
+  /** Money in USD within {@code 0..max}: bounded so that nano-USD arithmetic on it cannot overflow. */
+  static Double nonNegativeMoney(String field, Double value, double max) {
     if (value == null) return null;
-    if (value.isNaN() || value < 0) throw new IllegalArgumentException(field + ": " + value + " (expected: >= 0 USD)");
+    if (value.isNaN() || value < 0 || value > max) {
+      throw new IllegalArgumentException(field + ": " + value + " (expected: 0.." + java.math.BigDecimal.valueOf(max).stripTrailingZeros().toPlainString() + " USD)");
+    }
     return value;
   }
 

@@ -10,6 +10,7 @@ import dev.sluice.ratelimit.LimitRequest;
 import dev.sluice.ratelimit.RateLimitDecision;
 import dev.sluice.routing.Route;
 import dev.sluice.upstream.Endpoint;
+import dev.sluice.usage.CostCalculator;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
@@ -36,26 +37,39 @@ final class Admission {
     this.services = services;
   }
 
-  Future<Void> admit(Exchange ex, Route route, JsonObject body, Endpoint endpoint, int bodyBytes) {
+  Future<Void> admit(Exchange ex, Route route, JsonObject body, RequestView view, Endpoint endpoint, int bodyBytes) {
     String countModel = route.deployments().get(0).model();
     TenantConfig tenant = ex.key.tenant();
     TenantLimits tenantLimits = effectiveLimits(ex);
-    long maxOutput = endpoint == Endpoint.EMBEDDINGS ? 0 : maxOutputTokens(body, route.config());
+    long perChoice;
+    long maxOutput;
+    if (endpoint == Endpoint.EMBEDDINGS) {
+      perChoice = 0;
+      maxOutput = 0;
+    } else {
+      try {
+        perChoice = perChoiceOutput(view, route.config());
+      } catch (ApiError.Failure tooLarge) {
+        return Future.failedFuture(tooLarge);
+      }
+      maxOutput = Math.multiplyExact(perChoice, (long) view.choices()); // ≤ 2^31 × 128 fits; checked all the same
+    }
     ex.countPrompt = () -> countPrompt(body, endpoint, countModel);
     ex.promptBytes = bodyBytes;
     // Counting costs CPU; skip it when nothing needs the number now: no token limit, no budget, and a body too
     // small to exceed the context window (a token always covers at least one byte of the body).
     boolean needCount = tenantLimits.tokensPerMinute() != null || !tenant.budget().equals(dev.sluice.config.BudgetConfig.NONE)
-        || endpoint == Endpoint.CHAT_COMPLETIONS && bodyBytes + maxOutput > route.config().contextWindow();
+        || endpoint == Endpoint.CHAT_COMPLETIONS && bodyBytes + perChoice > route.config().contextWindow();
     Future<Integer> prompt = !needCount ? Future.succeededFuture(-1)
         : count(bodyBytes <= INLINE_COUNT_LIMIT, () -> countPrompt(body, endpoint, countModel));
     return prompt.compose(counted -> {
       ex.promptEstimate = counted;
       long promptTokens = Math.max(0, counted);
-      if (endpoint == Endpoint.CHAT_COMPLETIONS && promptTokens + maxOutput > route.config().contextWindow()) {
+      // each choice has its own context: the window bounds the prompt plus one choice's output
+      if (endpoint == Endpoint.CHAT_COMPLETIONS && promptTokens + perChoice > route.config().contextWindow()) {
         return Future.failedFuture(ApiError.invalidRequest("context_length_exceeded", "messages",
             "This model's maximum context length is " + route.config().contextWindow() + " tokens. However, you requested "
-                + (promptTokens + maxOutput) + " tokens (" + promptTokens + " in the messages, " + maxOutput
+                + (promptTokens + perChoice) + " tokens (" + promptTokens + " in the messages, " + perChoice
                 + " in the completion). Please reduce the length of the messages or completion.").asFailure());
       }
       String scope = ex.state.config().limits().perModel() ? route.alias() : "";
@@ -104,16 +118,25 @@ final class Admission {
   private int countPrompt(JsonObject body, Endpoint endpoint, String model) {
     if (endpoint == Endpoint.EMBEDDINGS) return services.tokens().countInput(body.getValue("input"), model);
     int tokens = body.getValue("messages") instanceof JsonArray m ? services.tokens().countMessages(m, model) : 0;
-    if (body.getValue("tools") instanceof JsonArray tools) tokens += services.tokens().countText(tools.encode(), model);
+    if (body.getValue("tools") instanceof JsonArray tools) {
+      tokens = (int) Math.min(Integer.MAX_VALUE, (long) tokens + services.tokens().countText(tools.encode(), model));
+    }
     return tokens;
   }
 
-  /** The request's own limit (times {@code n}) or the alias's default maximum output. */
-  static long maxOutputTokens(JsonObject body, ModelRoute route) {
-    Object max = body.getValue("max_completion_tokens") != null ? body.getValue("max_completion_tokens") : body.getValue("max_tokens");
-    long perChoice = max instanceof Number n && n.longValue() > 0 ? n.longValue() : route.maxOutputTokens();
-    long choices = body.getValue("n") instanceof Number n ? Math.max(1, n.longValue()) : 1;
-    return perChoice * choices;
+  /**
+   * One choice's output limit: the request's own, or the alias's {@code max-output-tokens} when it asks none. Asking
+   * more than the alias allows is a 400, as OpenAI answers it: the reservation is never sized from an unbounded
+   * client number.
+   */
+  static long perChoiceOutput(RequestView view, ModelRoute route) {
+    if (view.maxTokens() <= 0) return route.maxOutputTokens();
+    if (view.maxTokens() > route.maxOutputTokens()) {
+      throw ApiError.invalidRequest("invalid_value", view.maxTokensParam(), view.maxTokensParam() + " is too large: "
+          + view.maxTokens() + ". This model supports at most " + route.maxOutputTokens()
+          + " completion tokens, whereas you provided " + view.maxTokens() + ".").asFailure();
+    }
+    return view.maxTokens();
   }
 
   private static ApiError denied(RateLimitDecision d, LimitRequest request) {
@@ -179,9 +202,20 @@ final class Admission {
     }
   }
 
+  /**
+   * A token count from provider usage: a number clamped to {@code 0..}{@link CostCalculator#MAX_TOKENS}, 0 when absent
+   * or not a number (a malformed usage object must not throw during settlement).
+   */
+  static long tokens(JsonObject usage, String field) {
+    if (usage == null || !(usage.getValue(field) instanceof Number n)) return 0;
+    double value = n.doubleValue();
+    return value >= CostCalculator.MAX_TOKENS ? CostCalculator.MAX_TOKENS : CostCalculator.tokens(n.longValue());
+  }
+
   /** Books what the request really used (or nothing, if it never reached a provider) and returns its cost. */
   double settle(Exchange ex, long promptTokens, long completionTokens, long cachedTokens, long cacheWriteTokens) {
-    long actualTokens = promptTokens + completionTokens;
+    // provider-reported counts are clamped (never negative, never near overflow) before they move a bucket
+    long actualTokens = CostCalculator.tokens(promptTokens) + CostCalculator.tokens(completionTokens);
     double cost = ex.state.costs().cost(ex.upstreamModel, promptTokens, cachedTokens, cacheWriteTokens, completionTokens);
     if (ex.limitRequest != null) services.limiter().settle(ex.limitRequest, ex.limitDecision, actualTokens);
     if (ex.budgetRequest != null) services.budgets().settle(ex.budgetRequest, ex.budgetDecision, cost);

@@ -68,9 +68,13 @@ public final class ApiRouter {
   }
 
   private void begin(RoutingContext ctx) {
-    String requestId = RequestIds.accept(ctx.request().getHeader("x-request-id"));
+    String requestId = RequestIds.generate(); // ours, always: it keys leases, settlement and the ledger
     ctx.response().putHeader("x-request-id", requestId);
+    String clientId = ctx.request().getHeader("x-client-request-id");
+    clientId = RequestIds.client(clientId != null ? clientId : ctx.request().getHeader("x-request-id"));
+    if (clientId != null) ctx.response().putHeader("x-client-request-id", clientId);
     Exchange ex = new Exchange(requestId, state.get(), ctx.response(), publisher, this::release, admission);
+    ex.clientRequestId = clientId;
     ctx.put(Exchange.KEY, ex);
     ctx.response().closeHandler(v -> {
       ex.cancellation.cancel();

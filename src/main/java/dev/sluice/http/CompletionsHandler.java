@@ -63,7 +63,7 @@ final class CompletionsHandler {
     Route route = ex.state.router().resolve(ex.key.tenant(), view.model());
     ex.alias = route.alias(); // only a configured alias reaches logs and metric labels
     // Admission (context guard, rate limits, concurrency, budget), then the response cache, then the provider.
-    admission.admit(ex, route, body, endpoint, raw.length()).onComplete(ar -> {
+    admission.admit(ex, route, body, view, endpoint, raw.length()).onComplete(ar -> {
       if (ex.isSettled()) return; // the client left while we were deciding
       if (ar.failed()) {
         ctx.fail(ar.cause());

@@ -57,7 +57,16 @@ public final class StrictJson {
   }
 
   private static JsonProblem problem(IOException e) {
-    if (e instanceof StreamConstraintsException) {
+    if (e instanceof StreamConstraintsException c) {
+      // one exception type for every read limit: only a nesting violation is reported as one
+      String what = c.getOriginalMessage() == null ? "" : c.getOriginalMessage();
+      if (what.startsWith("Number value length")) {
+        return new JsonProblem(JsonProblem.Kind.INVALID, "A number in the JSON body has more than "
+            + StreamReadConstraints.DEFAULT_MAX_NUM_LEN + " digits.");
+      }
+      if (!what.contains("nesting depth")) {
+        return new JsonProblem(JsonProblem.Kind.INVALID, "The JSON body exceeds a parser limit (a number, string or name too long).");
+      }
       return new JsonProblem(JsonProblem.Kind.TOO_DEEP, "JSON nesting is deeper than " + MAX_DEPTH + " levels.");
     }
     String original = e instanceof JsonProcessingException p ? p.getOriginalMessage() : e.getMessage();

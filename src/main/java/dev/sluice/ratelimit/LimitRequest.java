@@ -2,6 +2,7 @@ package dev.sluice.ratelimit;
 
 import dev.sluice.config.RedisFailurePolicy;
 import dev.sluice.config.TenantLimits;
+import dev.sluice.usage.CostCalculator;
 
 /**
  * One admission question: may this tenant start this request, reserving {@code tokenCost} tokens (prompt estimate
@@ -11,6 +12,11 @@ import dev.sluice.config.TenantLimits;
  */
 public record LimitRequest(String tenantId, String scope, String requestId, TenantLimits limits, long tokenCost,
                            RedisFailurePolicy onRedisFailure) {
+  /** The cost is clamped to {@code 0..}{@link CostCalculator#MAX_TOKENS}: what reaches a bucket or Redis is bounded. */
+  public LimitRequest {
+    tokenCost = CostCalculator.tokens(tokenCost);
+  }
+
   public LimitRequest(String tenantId, String requestId, TenantLimits limits, long tokenCost, RedisFailurePolicy onRedisFailure) {
     this(tenantId, "", requestId, limits, tokenCost, onRedisFailure);
   }

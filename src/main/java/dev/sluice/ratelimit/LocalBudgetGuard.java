@@ -30,7 +30,7 @@ public final class LocalBudgetGuard implements BudgetGuard {
     // requests can never both take the last of a cap.
     if (!tryAdd(day, est, dayCap)) return new BudgetDecision(false, 0, false, false);
     if (!tryAdd(month, est, monthCap)) {
-      day.addAndGet(-est);
+      day.accumulateAndGet(-est, BudgetRequest::saturatedAdd);
       return new BudgetDecision(false, 0, false, false);
     }
     return new BudgetDecision(true, remaining(dayCap, day.get(), monthCap, month.get()), false, false);
@@ -40,8 +40,9 @@ public final class LocalBudgetGuard implements BudgetGuard {
   public Future<Void> settle(BudgetRequest request, BudgetDecision admission, double actualUsd) {
     if (request.uncapped() || !admission.allowed()) return Future.succeededFuture();
     long delta = BudgetRequest.nanos(actualUsd) - BudgetRequest.nanos(request.estimatedUsd());
-    spent.computeIfAbsent(dayKey(request), k -> new AtomicLong()).addAndGet(delta);
-    spent.computeIfAbsent(monthKey(request), k -> new AtomicLong()).addAndGet(delta);
+    // both terms are within 0..MAX_REQUEST_NANOS, so the delta is too; the counters saturate rather than wrap
+    spent.computeIfAbsent(dayKey(request), k -> new AtomicLong()).accumulateAndGet(delta, BudgetRequest::saturatedAdd);
+    spent.computeIfAbsent(monthKey(request), k -> new AtomicLong()).accumulateAndGet(delta, BudgetRequest::saturatedAdd);
     return Future.succeededFuture();
   }
 
@@ -58,8 +59,9 @@ public final class LocalBudgetGuard implements BudgetGuard {
   private static boolean tryAdd(AtomicLong counter, long amount, long cap) {
     while (true) {
       long current = counter.get();
-      if (cap >= 0 && current + amount > cap) return false;
-      if (counter.compareAndSet(current, current + amount)) return true;
+      long next = BudgetRequest.saturatedAdd(current, amount);
+      if (cap >= 0 && next > cap) return false;
+      if (counter.compareAndSet(current, next)) return true;
     }
   }
 

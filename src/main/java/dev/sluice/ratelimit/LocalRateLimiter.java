@@ -1,6 +1,7 @@
 package dev.sluice.ratelimit;
 
 import dev.sluice.config.TenantLimits;
+import dev.sluice.usage.CostCalculator;
 import io.vertx.core.Future;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
@@ -90,7 +91,7 @@ public final class LocalRateLimiter implements RateLimiter {
     AtomicReference<State> ref = tenants.get(admitted.bucket());
     if (ref == null) return Future.succeededFuture();
     Shape s = shape(admitted.limits());
-    long delta = admitted.tokenCost() - actualTokens;
+    long delta = admitted.tokenCost() - CostCalculator.tokens(actualTokens); // both bounded: no overflow
     while (true) {
       State old = ref.get();
       long now = Math.max(old.atMillis(), clock.getAsLong());

@@ -3,6 +3,7 @@ package dev.sluice.ratelimit;
 import dev.sluice.config.RedisFailurePolicy;
 import dev.sluice.redis.LuaScript;
 import dev.sluice.redis.RedisBreaker;
+import dev.sluice.usage.CostCalculator;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -105,7 +106,7 @@ public final class RedisRateLimiter implements RateLimiter {
     String prefix = keyPrefix(admitted);
     List<String> keys = List.of(prefix + "tok", prefix + "inflight");
     List<String> args = List.of(Long.toString(LimitRequest.orZero(admitted.limits().tokensPerMinute())),
-        Long.toString(admitted.tokenCost() - actualTokens), admitted.requestId(), Long.toString(BUCKET_TTL_MILLIS),
+        Long.toString(admitted.tokenCost() - CostCalculator.tokens(actualTokens)), admitted.requestId(), Long.toString(BUCKET_TTL_MILLIS),
         Long.toString(admitted.limits().tokenCapacity()));
     // A lost settlement only delays capacity: the lease expires and the bucket refills. It is counted, never retried
     // in a loop that could pile up on a failing Redis.

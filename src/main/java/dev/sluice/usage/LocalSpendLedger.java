@@ -20,7 +20,7 @@ public final class LocalSpendLedger implements SpendLedger {
     if (event.tenant() == null || event.costUsd() <= 0) return Future.succeededFuture();
     if (seen.asMap().putIfAbsent(event.requestId(), Boolean.TRUE) != null) return Future.succeededFuture();
     LocalDate day = Instant.ofEpochMilli(event.timestampMillis()).atZone(ZoneOffset.UTC).toLocalDate();
-    long nanos = Math.round(event.costUsd() * 1e9);
+    long nanos = CostCalculator.nanos(event.costUsd());
     totals.computeIfAbsent(dayKey(event.tenant(), day), k -> new AtomicLong()).addAndGet(nanos);
     totals.computeIfAbsent(monthKey(event.tenant(), day), k -> new AtomicLong()).addAndGet(nanos);
     return Future.succeededFuture();

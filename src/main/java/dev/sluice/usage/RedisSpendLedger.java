@@ -38,7 +38,7 @@ public final class RedisSpendLedger implements SpendLedger {
     LocalDate day = Instant.ofEpochMilli(event.timestampMillis()).atZone(ZoneOffset.UTC).toLocalDate();
     String p = prefix(event.tenant());
     List<String> keys = List.of(p + "seen:" + event.requestId(), p + "d:" + day, p + "m:" + day.toString().substring(0, 7));
-    List<String> args = List.of(Long.toString(Math.round(event.costUsd() * 1e9)), Long.toString(2 * 86_400),
+    List<String> args = List.of(Long.toString(CostCalculator.nanos(event.costUsd())), Long.toString(2 * 86_400),
         Long.toString(40 * 86_400), Long.toString(400 * 86_400));
     // Off the request path (an event consumer) a slower command is fine; 10× the request timeout.
     return BOOK.run(redis, keys, args, timeoutMillis * 10).transform(ar -> {

@@ -120,7 +120,7 @@ public final class TokenCounter {
   public int countMessages(JsonArray messages, String model) {
     Encoding encoding = encodingFor(model);
     Budget budget = new Budget();
-    int tokens = 3;
+    long tokens = 3;
     for (Object o : messages) {
       if (!(o instanceof JsonObject message)) continue;
       tokens += 3;
@@ -130,7 +130,7 @@ public final class TokenCounter {
         tokens += count(encoding, value, budget);
       }
     }
-    return tokens;
+    return saturated(tokens);
   }
 
   /** Tokens of an embeddings {@code input}: a string, strings, or pre-tokenised integer arrays. */
@@ -139,7 +139,7 @@ public final class TokenCounter {
     Budget budget = new Budget();
     if (input instanceof String s) return count(encoding, s, budget);
     if (input instanceof JsonArray array) {
-      int tokens = 0;
+      long tokens = 0;
       for (Object item : array) {
         if (item instanceof String s) {
           tokens += count(encoding, s, budget);
@@ -149,7 +149,7 @@ public final class TokenCounter {
           tokens += 1;
         }
       }
-      return tokens;
+      return saturated(tokens);
     }
     return 0;
   }
@@ -157,7 +157,7 @@ public final class TokenCounter {
   private static int count(Encoding encoding, Object value, Budget budget) {
     if (value instanceof String s) return count(encoding, s, budget);
     if (value instanceof JsonArray parts) {
-      int tokens = 0;
+      long tokens = 0;
       for (Object part : parts) {
         if (part instanceof JsonObject p) {
           if (p.getValue("text") instanceof String text) tokens += count(encoding, text, budget);
@@ -167,9 +167,14 @@ public final class TokenCounter {
           tokens += count(encoding, s, budget);
         }
       }
-      return tokens;
+      return saturated(tokens);
     }
     if (value instanceof JsonObject || value instanceof JsonArray) return count(encoding, String.valueOf(value), budget);
     return 0;
+  }
+
+  /** Sums are kept in a long and pinned at Integer.MAX_VALUE: 765 tokens per tiny image part must not wrap an int. */
+  private static int saturated(long tokens) {
+    return (int) Math.min(Integer.MAX_VALUE, tokens);
   }
 }

@@ -5,6 +5,8 @@ import io.vertx.core.json.JsonObject;
 /**
  * What one request did, published exactly once after it ended. Holds no secrets: tenant and key ids only.
  *
+ * @param requestId the gateway's own id (the ledger's once-only key)
+ * @param clientRequestId the client's {@code x-client-request-id} / {@code x-request-id} when sane, else null; never a key
  * @param outcome {@code ok | client_cancel | partial_upstream_failure | upstream_error | rejected}
  * @param cache {@code HIT | MISS | BYPASS | REFRESH | DISABLED}
  * @param rateLimit which limit refused the request ({@code requests | tokens | concurrency | budget | unavailable}), or
@@ -18,7 +20,7 @@ import io.vertx.core.json.JsonObject;
  * @param unbilled failed attempts the provider may bill although their output was abandoned (timeouts, broken
  *     streams before the commit point), with an estimate of that cost; never charged to the tenant
  */
-public record UsageEvent(long timestampMillis, String requestId, String tenant, String keyId, String endpoint,
+public record UsageEvent(long timestampMillis, String requestId, String clientRequestId, String tenant, String keyId, String endpoint,
                          String alias, String provider, String upstreamModel, boolean stream, int status,
                          String outcome, String errorCode, String rateLimit, int attempts, String fallbacks, String cache, long tokensSaved, long promptTokens,
                          long completionTokens, long cachedTokens, long reasoningTokens, String usageSource,
@@ -44,6 +46,7 @@ public record UsageEvent(long timestampMillis, String requestId, String tenant, 
     JsonObject json = new JsonObject()
         .put("ts", timestampMillis)
         .put("request_id", requestId)
+        .put("client_request_id", clientRequestId)
         .put("tenant", tenant)
         .put("key_id", keyId)
         .put("endpoint", endpoint)

@@ -118,7 +118,7 @@ class ConfigLoaderTest {
   @Test
   void negativeBudgetNamesTenantIndexAndField() {
     assertThat(problems(yaml(PROVIDER, MODELS, ACME + BETA + "    budget: { daily-usd: -1 }\n")))
-        .containsExactly("tenants[1].budget.daily-usd: -1.0 (expected: >= 0 USD)");
+        .containsExactly("tenants[1].budget.daily-usd: -1.0 (expected: 0..1000000000 USD)");
   }
 
   @Test

@@ -202,20 +202,32 @@ class BadInputTest extends GatewayTest {
   }
 
   @Test
-  void saneClientRequestIdIsEchoed() throws Exception {
+  void saneClientRequestIdIsEchoedAsClientRequestIdNextToOurOwn() throws Exception {
     HttpResponse<String> response = send(authorized("/v1/models").header("x-request-id", "trace-42:span.7_a").GET());
     assertThat(response.statusCode()).isEqualTo(200);
-    assertThat(response.headers().firstValue("x-request-id")).hasValue("trace-42:span.7_a");
+    assertThat(response.headers().firstValue("x-client-request-id")).hasValue("trace-42:span.7_a");
+    assertThat(response.headers().firstValue("x-request-id")).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .matches("req_[0-9a-f]{24}");
+  }
+
+  @Test
+  void xClientRequestIdWinsOverXRequestId() throws Exception {
+    HttpResponse<String> response = send(authorized("/v1/models").header("x-request-id", "theirs-1")
+        .header("x-client-request-id", "mine-2").GET());
+    assertThat(response.headers().firstValue("x-client-request-id")).hasValue("mine-2");
+    assertThat(response.headers().firstValue("x-request-id")).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+        .startsWith("req_");
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"has spaces in it", "<script>alert(1)</script>", "x"})
-  void insaneClientRequestIdIsReplacedByAGeneratedOne(String clientId) throws Exception {
+  void insaneClientRequestIdIsNeitherEchoedNorUsed(String clientId) throws Exception {
     String sent = clientId.equals("x") ? "x".repeat(300) : clientId;
     HttpResponse<String> response = send(authorized("/v1/models").header("x-request-id", sent).GET());
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("x-request-id")).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
         .matches("req_[0-9a-f]{24}");
+    assertThat(response.headers().firstValue("x-client-request-id")).isEmpty();
   }
 
   // --- helpers ---

@@ -286,8 +286,12 @@ class RateLimitHttpTest {
 
   @Test
   void promptBeyondTheContextWindowIsRejectedWithoutAnUpstreamCall() throws Exception {
-    TestGateway gateway = gateway("");
-    String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":127999,\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}";
+    Vertx vertx = newVertx();
+    String yaml = yaml("").replace("gpt-4o-mini: { deployments: [ { provider: fake, model: upstream-mini } ] }",
+        "gpt-4o-mini: { deployments: [ { provider: fake, model: upstream-mini } ], context-window: 1000, max-output-tokens: 1000 }");
+    TestGateway gateway = TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()), clock);
+    gateways.add(gateway);
+    String body = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":999,\"messages\":[{\"role\":\"user\",\"content\":\"hello there\"}]}";
     HttpResponse<String> response = Http.post(gateway.baseUrl() + "/chat/completions", TestGateway.KEY, body);
     assertThat(response.statusCode()).isEqualTo(400);
     assertThat(error(response).getString("code")).isEqualTo("context_length_exceeded");

@@ -118,4 +118,58 @@ class BudgetGuardTest {
       redisServer.restart();
     }
   }
+
+  // --- overflow: no estimate or actual cost can wrap a counter, in memory or in Redis ---
+
+  @Test
+  void absurdEstimatesAreClampedToTheCeilingAndRefusedNotWrapped() {
+    LocalBudgetGuard local = new LocalBudgetGuard(1);
+    RedisBudgetGuard redis = guard();
+    for (double estimate : new double[] {Double.MAX_VALUE, Double.POSITIVE_INFINITY, Double.NaN, 4.6e18, 1e7}) {
+      BudgetRequest crafted = request(1, 0.5, null, estimate);
+      assertThat(crafted.estimatedUsd()).isEqualTo(dev.sluice.usage.CostCalculator.MAX_REQUEST_USD);
+      assertThat(local.decide(crafted).allowed()).as("memory, %s", estimate).isFalse();
+      assertThat(redis.reserve(crafted).await().allowed()).as("redis, %s", estimate).isFalse();
+    }
+    assertThat(request(1, 0.5, null, -3.0).estimatedUsd()).isZero();
+    assertThat(local.spentToday("acme", DAY)).isZero();
+    // the counters are untouched and the script still works: an honest request fits, the next one does not
+    assertThat(local.decide(request(2, 0.5, null, 0.4)).allowed()).isTrue();
+    assertThat(local.decide(request(3, 0.5, null, 0.2)).allowed()).isFalse();
+    assertThat(redis.reserve(request(2, 0.5, null, 0.4)).await().allowed()).isTrue();
+    assertThat(redis.reserve(request(3, 0.5, null, 0.2)).await().allowed()).isFalse();
+    assertThat(redis.redisErrors()).isZero();
+  }
+
+  @Test
+  void anAbsurdActualCostSettlesAtTheCeilingWithoutWrapping() throws Exception {
+    LocalBudgetGuard local = new LocalBudgetGuard(1);
+    RedisBudgetGuard redis = guard();
+    BudgetRequest admitted = request(1, 1e9, null, 0.1);
+    BudgetDecision localDecision = local.decide(admitted);
+    BudgetDecision redisDecision = redis.reserve(admitted).await();
+    local.settle(admitted, localDecision, Double.POSITIVE_INFINITY).await();
+    redis.settle(admitted, redisDecision, Double.POSITIVE_INFINITY).await();
+    assertThat(local.spentToday("acme", DAY)).isEqualTo(dev.sluice.usage.CostCalculator.MAX_REQUEST_USD);
+    String key = RedisBudgetGuard.keys(admitted).get(0);
+    assertThat(redisServer.command("GET", key)).endsWith("\r\n" + dev.sluice.usage.CostCalculator.MAX_REQUEST_NANOS + "\r\n");
+    assertThat(redis.redisErrors()).isZero();
+  }
+
+  @Test
+  void saturatedAddPinsInsteadOfWrapping() {
+    assertThat(BudgetRequest.saturatedAdd(Long.MAX_VALUE - 1, 5)).isEqualTo(Long.MAX_VALUE);
+    assertThat(BudgetRequest.saturatedAdd(Long.MIN_VALUE + 1, -5)).isEqualTo(Long.MIN_VALUE);
+    assertThat(BudgetRequest.saturatedAdd(40, -2)).isEqualTo(38);
+  }
+
+  @Test
+  void capsAreExactNanoUsdAndConfigBoundsThem() {
+    assertThat(BudgetRequest.cap(0.5)).isEqualTo(500_000_000L);
+    assertThat(BudgetRequest.cap(BudgetConfig.MAX_USD)).isEqualTo(1_000_000_000_000_000_000L);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BudgetConfig(1e10, null))
+        .hasMessage("daily-usd: 1.0E10 (expected: 0..1000000000 USD)");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BudgetConfig(null, Double.POSITIVE_INFINITY))
+        .hasMessageStartingWith("monthly-usd: Infinity");
+  }
 }

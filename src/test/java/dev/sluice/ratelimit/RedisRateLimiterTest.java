@@ -210,4 +210,21 @@ class RedisRateLimiterTest {
     assertThat(back.degraded()).isFalse();
     assertThat(back.allowed()).isTrue();
   }
+
+  @Test
+  void anUnboundedTokenCostIsClampedBeforeItReachesRedisAndIsRefusedAsLargerThanTheBucket() {
+    RedisRateLimiter limiter = limiter(1);
+    LimitRequest huge = request("acme", 1, null, 1000, null, Long.MAX_VALUE);
+    assertThat(huge.tokenCost()).isEqualTo(dev.sluice.usage.CostCalculator.MAX_TOKENS);
+    assertThat(request("acme", 2, null, 1000, null, Long.MIN_VALUE).tokenCost()).isZero();
+    assertThat(limiter.admit(huge).await().denial()).isEqualTo(RateLimitDecision.Denial.LARGER_THAN_BUCKET);
+    RateLimitDecision honest = limiter.admit(request("acme", 3, null, 1000, null, 100)).await();
+    assertThat(honest.allowed()).isTrue();
+    // an absurd reported usage charges at most the clamp: the bucket is deep in debt, but a number, not a wrap
+    limiter.settle(request("acme", 3, null, 1000, null, 100), honest, Long.MAX_VALUE).await();
+    RateLimitDecision next = limiter.admit(request("acme", 4, null, 1000, null, 1)).await();
+    assertThat(next.denial()).isEqualTo(RateLimitDecision.Denial.TOKENS);
+    assertThat(next.retryAfterMillis()).isPositive();
+    assertThat(limiter.redisErrors()).isZero();
+  }
 }

@@ -117,6 +117,12 @@ public final class TestGateway implements AutoCloseable {
     return new TestGateway(Gateway.start(vertx, config, 0, clock).await());
   }
 
+  /** With the gateway's meters in {@code registry}, so a test can read them directly. */
+  public static TestGateway start(Vertx vertx, SluiceConfig config, java.time.Clock clock,
+                                  io.micrometer.core.instrument.MeterRegistry registry) {
+    return new TestGateway(Gateway.start(vertx, config, 0, clock, registry).await());
+  }
+
   public static TestGateway start(Vertx vertx, String upstreamBaseUrl) {
     return start(vertx, config(upstreamBaseUrl));
   }

@@ -67,4 +67,14 @@ class TokenCounterTest {
     assertThat((double) COUNTER.countMessages(messages, "gpt-4o")).isCloseTo((5 << 20) / 8.0,
         org.assertj.core.data.Percentage.withPercentage(1));
   }
+
+  @Test
+  void millionsOfTinyImagePartsPinTheCountInsteadOfWrappingIt() {
+    io.vertx.core.json.JsonObject image = new io.vertx.core.json.JsonObject().put("image_url", 1);
+    io.vertx.core.json.JsonArray parts = new io.vertx.core.json.JsonArray();
+    for (int i = 0; i < 3_000_000; i++) parts.add(image); // 3M × 765 > Integer.MAX_VALUE
+    io.vertx.core.json.JsonArray messages = new io.vertx.core.json.JsonArray()
+        .add(new io.vertx.core.json.JsonObject().put("role", "user").put("content", parts));
+    assertThat(COUNTER.countMessages(messages, "gpt-4o")).isEqualTo(Integer.MAX_VALUE);
+  }
 }
