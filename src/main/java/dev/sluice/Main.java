@@ -171,7 +171,8 @@ public final class Main {
    */
   static MicrometerMetricsOptions vertxMetrics(String mode) {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setMeterCacheEnabled(true)
-        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME))
+        // No POOL_NAME: Vert.x names a client pool after the upstream's host:port, which must not leak into labels.
+        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE))
         .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS).addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
         .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT).addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)
         .addDisabledMetricsCategory(MetricsDomain.VERTICLES);
