@@ -90,6 +90,7 @@ public final class Main {
         ? Vertx.vertx(new VertxOptions().setPreferNativeTransport(true))
         : Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(vertxMetrics(vertxMetrics)))
             .withMetrics(new MicrometerMetricsFactory(registry)).build();
+    FatalErrors.install(vertx); // an OutOfMemoryError halts the process instead of leaving it half alive
     Gateway gateway;
     try {
       gateway = Gateway.start(vertx, config, port, Clock.systemUTC(), registry).await(60, TimeUnit.SECONDS);

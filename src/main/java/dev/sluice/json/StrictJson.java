@@ -57,7 +57,19 @@ public final class StrictJson {
   }
 
   private static JsonProblem problem(IOException e) {
-    if (e instanceof StreamConstraintsException) {
+    if (e instanceof StreamConstraintsException c) {
+      // One exception type for every parser limit: say which one was hit.
+      String message = c.getOriginalMessage() == null ? "" : c.getOriginalMessage();
+      if (message.startsWith("Number value length")) {
+        return new JsonProblem(JsonProblem.Kind.INVALID, "A number in the JSON body is too long (more than "
+            + StreamReadConstraints.DEFAULT_MAX_NUM_LEN + " characters).");
+      }
+      if (message.startsWith("String value length")) {
+        return new JsonProblem(JsonProblem.Kind.INVALID, "A string in the JSON body is too long.");
+      }
+      if (message.startsWith("Name length")) {
+        return new JsonProblem(JsonProblem.Kind.INVALID, "A key in the JSON body is too long.");
+      }
       return new JsonProblem(JsonProblem.Kind.TOO_DEEP, "JSON nesting is deeper than " + MAX_DEPTH + " levels.");
     }
     String original = e instanceof JsonProcessingException p ? p.getOriginalMessage() : e.getMessage();

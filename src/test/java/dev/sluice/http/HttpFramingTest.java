@@ -126,6 +126,15 @@ class HttpFramingTest extends GatewayTest {
     }
   }
 
+  @Test
+  void aThousandDigitNumberIs400SayingTheNumberIsTooLong() throws Exception {
+    var response = Http.post(gateway.baseUrl() + "/chat/completions", TestGateway.KEY,
+        "{\"model\":\"gpt-4o-mini\",\"max_tokens\":" + "1".repeat(1000) + "0,\"messages\":[]}");
+    assertThat(response.statusCode()).isEqualTo(400);
+    assertThat(new JsonObject(response.body()).getJsonObject("error").getString("message"))
+        .contains("number").doesNotContain("nesting");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"/metrics", "/v1/../metrics", "/v1/%2e%2e/metrics"})
   void metricsAreNotServedOnTheClientPort(String path) throws Exception {
