@@ -63,6 +63,7 @@ public final class Gateway {
   private final AtomicLong versions = new AtomicLong(1);
   private final AtomicInteger inFlight = new AtomicInteger();
   private final ClientLimits limits = new ClientLimits();
+  private final AccessLog accessLog = AccessLog.toLogger();
   private volatile boolean draining;
   private volatile int port;
   private Services services;
@@ -104,6 +105,8 @@ public final class Gateway {
     Gateway gateway = new Gateway(vertx, config);
     gateway.ephemeralPorts = portOverride == 0;
     gateway.metrics = new GatewayMetrics(registry, () -> gateway.state.get().tenantIds(), () -> gateway.state.get().config().models().keySet());
+    gateway.metrics.registerCounter("llm_access_log_dropped_total", "reason", "queue_full", gateway.accessLog,
+        AccessLog::dropped);
     int instances = config.server().instances() == 0 ? Runtime.getRuntime().availableProcessors() : config.server().instances();
     int requestedPort = portOverride >= 0 ? portOverride : config.server().port();
     try {
@@ -201,7 +204,7 @@ public final class Gateway {
   private Future<Void> subscribeUsageSinks() {
     MessageConsumer<UsageEvent> consumer = vertx.eventBus().consumer(UsageEvent.ADDRESS, message -> {
       UsageEvent event = message.body();
-      AccessLog.write(event);
+      accessLog.write(event);
       metrics.record(event);
       if (event.tenant() == null || event.costUsd() <= 0) return;
       ledger.record(event).compose(v -> ledger.spend(event.tenant(), LocalDate.now(clock.withZone(ZoneOffset.UTC))))
@@ -305,6 +308,10 @@ public final class Gateway {
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
         .eventually(() -> metricsServer == null ? Future.succeededFuture() : metricsServer.close())
         .eventually(() -> sharedBreakers == null ? Future.succeededFuture() : sharedBreakers.stop())
-        .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
+        .eventually(() -> redis == null ? Future.succeededFuture() : redis.close())
+        .eventually(() -> vertx.executeBlocking(() -> {
+          accessLog.close(); // writes the lines still queued
+          return null;
+        }, false).mapEmpty());
   }
 }
