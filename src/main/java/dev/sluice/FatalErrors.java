@@ -21,6 +21,9 @@ import org.slf4j.Marker;
 public final class FatalErrors {
   private static final Logger LOG = LoggerFactory.getLogger(FatalErrors.class);
   static final int EXIT_STATUS = 3;
+  /** One stack trace per exception class per minute (a client able to trigger one must not flood the logs). */
+  private static final dev.sluice.usage.RateLimitedLog HANDLER_ERRORS =
+      new dev.sluice.usage.RateLimitedLog(LOG, 60_000, System::currentTimeMillis);
 
   private FatalErrors() {}
 
@@ -55,7 +58,7 @@ public final class FatalErrors {
   static void installVertxHandler(Vertx vertx, IntConsumer halt) {
     vertx.exceptionHandler(e -> {
       if (isFatal(e)) halt(halt, "a Vert.x handler");
-      else LOG.error("unhandled exception in a Vert.x handler", e);
+      else HANDLER_ERRORS.error(e.getClass().getName(), "unhandled exception in a Vert.x handler", e);
     });
   }
 
