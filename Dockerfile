@@ -17,8 +17,9 @@ WORKDIR /app
 COPY --from=build /src/target/sluice.jar /app/sluice.jar
 COPY conf/sluice.yaml /etc/sluice/sluice.yaml
 USER 10001
-# 8080: API, /metrics, /health/*; 8081: admin (binds loopback unless server.admin-host says otherwise)
-EXPOSE 8080 8081
+# 8080: API, /health/*; 8081: admin and 9464: /metrics (both bind loopback unless server.admin-host says otherwise or
+# SLUICE_METRICS=0.0.0.0:9464 is set for a scraper outside the container)
+EXPOSE 8080 8081 9464
 # Heap from the container's memory limit; die (and get restarted) rather than limp on after an OOM; when idle for
 # 30 s, a periodic concurrent GC returns unused heap to the OS (no effect under load: GCs happen anyway).
 ENV JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError -XX:MaxGCPauseMillis=50 -XX:G1PeriodicGCInterval=30000"

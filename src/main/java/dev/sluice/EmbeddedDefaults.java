@@ -53,7 +53,7 @@ public final class EmbeddedDefaults {
     TenantConfig demo = new TenantConfig("demo", List.of(new KeyConfig("demo-key", digest)), null, null, null,
         new TenantCacheConfig(true, null), null, null);
     ServerConfig server = new ServerConfig(portFrom(env), null, null, null, env.get("SLUICE_ADMIN_TOKEN"), null, null,
-        null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null);
     SluiceConfig config = new SluiceConfig(server, new RedisConfig(env.get("SLUICE_REDIS_URL"), null, null), security,
         providers, models, Map.of(), List.of(demo), null, null, null);
     return new Defaults(config, demoKey, generated);

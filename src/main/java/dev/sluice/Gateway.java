@@ -20,6 +20,8 @@ import dev.sluice.redis.RedisBreaker;
 import dev.sluice.redis.RedisConnections;
 import dev.sluice.config.ServerConfig;
 import dev.sluice.http.AdminRouter;
+import dev.sluice.http.ClientLimits;
+import dev.sluice.http.MetricsEndpoint;
 import dev.sluice.usage.GatewayMetrics;
 import dev.sluice.usage.LocalSpendLedger;
 import dev.sluice.usage.RedisSpendLedger;
@@ -60,6 +62,8 @@ public final class Gateway {
   private final AtomicReference<GatewayState> state;
   private final AtomicLong versions = new AtomicLong(1);
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final ClientLimits limits = new ClientLimits();
+  private final AccessLog accessLog = AccessLog.toLogger();
   private volatile boolean draining;
   private volatile int port;
   private Services services;
@@ -68,6 +72,9 @@ public final class Gateway {
   private Clock clock;
   private HttpServer admin;
   private int adminPort = -1;
+  private HttpServer metricsServer;
+  private int metricsPort = -1;
+  private boolean ephemeralPorts;
   private Redis redis;
   private SharedBreakers sharedBreakers;
   private String firstDeployment;
@@ -96,7 +103,10 @@ public final class Gateway {
   /** @param registry where the gateway's meters go; {@link Main} passes the one Vert.x's own metrics use */
   public static Future<Gateway> start(Vertx vertx, SluiceConfig config, int portOverride, Clock clock, MeterRegistry registry) {
     Gateway gateway = new Gateway(vertx, config);
+    gateway.ephemeralPorts = portOverride == 0;
     gateway.metrics = new GatewayMetrics(registry, () -> gateway.state.get().tenantIds(), () -> gateway.state.get().config().models().keySet());
+    gateway.metrics.registerCounter("llm_access_log_dropped_total", "reason", "queue_full", gateway.accessLog,
+        AccessLog::dropped);
     int instances = config.server().instances() == 0 ? Runtime.getRuntime().availableProcessors() : config.server().instances();
     int requestedPort = portOverride >= 0 ? portOverride : config.server().port();
     try {
@@ -172,6 +182,7 @@ public final class Gateway {
     GatewayVerticle first = gateway.verticle(instances, bindPort);
     return subscribeUsageSinks()
         .compose(c -> startAdmin())
+        .compose(c -> startMetrics())
         .compose(c -> vertx.deployVerticle(first, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)))
         .compose(id -> {
           gateway.firstDeployment = id;
@@ -193,7 +204,7 @@ public final class Gateway {
   private Future<Void> subscribeUsageSinks() {
     MessageConsumer<UsageEvent> consumer = vertx.eventBus().consumer(UsageEvent.ADDRESS, message -> {
       UsageEvent event = message.body();
-      AccessLog.write(event);
+      accessLog.write(event);
       metrics.record(event);
       if (event.tenant() == null || event.costUsd() <= 0) return;
       ledger.record(event).compose(v -> ledger.spend(event.tenant(), LocalDate.now(clock.withZone(ZoneOffset.UTC))))
@@ -230,6 +241,27 @@ public final class Gateway {
     });
   }
 
+  /**
+   * The metrics listener ({@code server.metrics: HOST:PORT}); none when metrics are off or on the client port. A gateway
+   * started on port 0 (in-process, tests) binds it on an ephemeral port as well.
+   */
+  private Future<Void> startMetrics() {
+    ServerConfig.MetricsListener listener = state.get().config().server().metricsListener();
+    if (listener.off() || listener.onApiPort()) return Future.succeededFuture();
+    metricsServer = vertx.createHttpServer(new HttpServerOptions().setHost(listener.host())
+            .setPort(ephemeralPorts ? 0 : listener.port()).setHttp2ClearTextEnabled(false))
+        .requestHandler(MetricsEndpoint.listener(metrics.registry()));
+    return metricsServer.listen().map(s -> {
+      metricsPort = s.actualPort();
+      return null;
+    });
+  }
+
+  /** The metrics listener's port, or -1 when metrics are off or served on the client port. */
+  public int metricsPort() {
+    return metricsPort;
+  }
+
   /** The admin listener's port, or -1 when it is disabled. */
   public int adminPort() {
     return adminPort;
@@ -240,7 +272,7 @@ public final class Gateway {
   }
 
   private GatewayVerticle verticle(int instances, int bindPort) {
-    return new GatewayVerticle(state::get, inFlight, () -> !draining, instances, bindPort, services);
+    return new GatewayVerticle(state::get, inFlight, () -> !draining, instances, bindPort, services, limits);
   }
 
   public int port() {
@@ -253,6 +285,11 @@ public final class Gateway {
 
   public int inFlight() {
     return inFlight.get();
+  }
+
+  /** Per-address connection and per-tenant upload counts of this gateway. */
+  public ClientLimits clientLimits() {
+    return limits;
   }
 
   /** Swaps in a validated config; requests already running keep the snapshot they started with. */
@@ -269,7 +306,12 @@ public final class Gateway {
     Future<Void> rest = restDeployment == null ? Future.succeededFuture() : vertx.undeploy(restDeployment);
     return rest.eventually(() -> firstDeployment == null ? Future.succeededFuture() : vertx.undeploy(firstDeployment))
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
+        .eventually(() -> metricsServer == null ? Future.succeededFuture() : metricsServer.close())
         .eventually(() -> sharedBreakers == null ? Future.succeededFuture() : sharedBreakers.stop())
-        .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
+        .eventually(() -> redis == null ? Future.succeededFuture() : redis.close())
+        .eventually(() -> vertx.executeBlocking(() -> {
+          accessLog.close(); // writes the lines still queued
+          return null;
+        }, false).mapEmpty());
   }
 }

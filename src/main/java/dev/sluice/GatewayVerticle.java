@@ -2,6 +2,8 @@ package dev.sluice;
 
 import dev.sluice.config.ServerConfig;
 import dev.sluice.http.ApiRouter;
+import dev.sluice.http.ClientLimits;
+import dev.sluice.http.ConnectionGuard;
 import dev.sluice.http.GatewayState;
 import dev.sluice.http.Services;
 import dev.sluice.http.ProviderSet;
@@ -26,13 +28,15 @@ public final class GatewayVerticle extends VerticleBase {
   private final int instances;
   private final int port;
   private final Services services;
+  private final ClientLimits limits;
   private HttpServer server;
   private ProviderSet providers;
 
   /** @param port the port to bind (may differ from config when an environment override or port 0 is used) */
   public GatewayVerticle(Supplier<GatewayState> state, AtomicInteger inFlight, BooleanSupplier ready, int instances, int port,
-                         Services services) {
+                         Services services, ClientLimits limits) {
     this.services = services;
+    this.limits = limits;
     this.state = state;
     this.inFlight = inFlight;
     this.ready = ready;
@@ -44,15 +48,21 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     ServerConfig server = state.get().config().server();
     providers = new ProviderSet(vertx, instances, server.shutdownGrace().toMillis() + 600_000);
-    ApiRouter api = new ApiRouter(vertx, state, providers, new UsagePublisher(vertx), inFlight, ready, services);
+    ApiRouter api = new ApiRouter(vertx, state, providers, new UsagePublisher(vertx), inFlight, ready, services,
+        limits);
     HttpServerOptions options = new HttpServerOptions()
         .setHost(server.host())
         .setPort(port)
         .setTcpNoDelay(true)
         .setMaxHeaderSize((int) server.maxHeaderSize().bytes())
         .setMaxInitialLineLength(8192)
-        .setCompressionSupported(false);
+        .setCompressionSupported(false)
+        // HTTP/1.1 only: TLS and HTTP/2 end at the proxy or ingress in front. h2c would bypass the connection guard
+        // and answer limit violations with stream resets instead of the error envelope.
+        .setHttp2ClearTextEnabled(false);
     this.server = vertx.createHttpServer(options)
+        .connectionHandler(connection -> ConnectionGuard.install(connection, state.get().config().server(), limits,
+            options))
         .requestHandler(api.router())
         .invalidRequestHandler(ApiRouter::invalidRequest);
     return this.server.listen();

@@ -90,6 +90,7 @@ public final class Main {
         ? Vertx.vertx(new VertxOptions().setPreferNativeTransport(true))
         : Vertx.builder().with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(vertxMetrics(vertxMetrics)))
             .withMetrics(new MicrometerMetricsFactory(registry)).build();
+    FatalErrors.install(vertx); // an OutOfMemoryError halts the process instead of leaving it half alive
     Gateway gateway;
     try {
       gateway = Gateway.start(vertx, config, port, Clock.systemUTC(), registry).await(60, TimeUnit.SECONDS);
@@ -171,7 +172,8 @@ public final class Main {
    */
   static MicrometerMetricsOptions vertxMetrics(String mode) {
     MicrometerMetricsOptions metrics = new MicrometerMetricsOptions().setEnabled(true).setMeterCacheEnabled(true)
-        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE, Label.POOL_NAME))
+        // No POOL_NAME: Vert.x names a client pool after the upstream's host:port, which must not leak into labels.
+        .setLabels(EnumSet.of(Label.HTTP_METHOD, Label.HTTP_CODE, Label.POOL_TYPE))
         .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS).addDisabledMetricsCategory(MetricsDomain.NET_SERVER)
         .addDisabledMetricsCategory(MetricsDomain.NET_CLIENT).addDisabledMetricsCategory(MetricsDomain.DATAGRAM_SOCKET)
         .addDisabledMetricsCategory(MetricsDomain.VERTICLES);

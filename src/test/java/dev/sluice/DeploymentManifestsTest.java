@@ -64,8 +64,16 @@ class DeploymentManifestsTest {
     JsonNode container = container();
     assertThat(container.at("/ports/0/containerPort").asInt()).isEqualTo(config.server().port());
     assertThat(container.at("/ports/0/name").asText()).isEqualTo("http")
-        .isEqualTo(yaml("service.yaml").at("/spec/ports/0/targetPort").asText())
+        .isEqualTo(yaml("service.yaml").at("/spec/ports/0/targetPort").asText());
+    // metrics: their own container port and a cluster-internal Service; the client Service never carries them
+    assertThat(container.at("/ports/1/name").asText()).isEqualTo("metrics")
+        .isEqualTo(yaml("service-metrics.yaml").at("/spec/ports/0/targetPort").asText())
         .isEqualTo(yaml("servicemonitor.yaml").at("/spec/endpoints/0/port").asText());
+    assertThat(container.at("/ports/1/containerPort").asInt()).isEqualTo(config.server().metricsListener().port());
+    assertThat(yaml("service.yaml").at("/spec/ports")).hasSize(1);
+    assertThat(yaml("service-metrics.yaml").at("/spec/type").asText()).isEqualTo("ClusterIP");
+    assertThat(yaml("servicemonitor.yaml").at("/spec/selector/matchLabels/app.kubernetes.io~1component").asText())
+        .isEqualTo(yaml("service-metrics.yaml").at("/metadata/labels/app.kubernetes.io~1component").asText());
     assertThat(Files.readString(Path.of("Dockerfile"))).contains("EXPOSE " + config.server().port());
 
     long preStop = container.at("/lifecycle/preStop/exec/command/1").asLong();
@@ -81,7 +89,8 @@ class DeploymentManifestsTest {
         assertThat(Http.get("http://127.0.0.1:" + gateway.port() + path, null).statusCode()).as(probe).isEqualTo(200);
       }
       String metrics = yaml("servicemonitor.yaml").at("/spec/endpoints/0/path").asText();
-      assertThat(Http.get("http://127.0.0.1:" + gateway.port() + metrics, null).body()).contains("llm_circuit_state");
+      assertThat(Http.get("http://127.0.0.1:" + gateway.gateway.metricsPort() + metrics, null).body()).contains("llm_circuit_state");
+      assertThat(Http.get("http://127.0.0.1:" + gateway.port() + metrics, null).statusCode()).isEqualTo(404);
     } finally {
       vertx.close().await();
     }

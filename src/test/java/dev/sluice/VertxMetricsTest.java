@@ -30,10 +30,11 @@ class VertxMetricsTest {
       String[] scrape = {""};
       // the llm_* meters are fed by the usage event, which is published after the response
       dev.sluice.testing.Await.until(vertx, java.time.Duration.ofSeconds(5), "usage event recorded",
-          () -> (scrape[0] = Http.get(base + "/metrics", null).body()).contains("llm_requests_total{"));
+          () -> (scrape[0] = Http.get("http://127.0.0.1:" + gateway.metricsPort() + "/metrics", null).body()).contains("llm_requests_total{"));
       assertThat(scrape[0]).contains("vertx_http_client_requests_total");
       assertThat(scrape[0].contains("vertx_http_server_requests_total")).isEqualTo(serverMeters);
       assertThat(scrape[0]).doesNotContain("/v1/chat/completions"); // never a path label
+      assertThat(scrape[0]).as("no upstream host:port in any label").doesNotContain("127.0.0.1:").doesNotContain("pool_name");
       gateway.stop().await();
     } finally {
       vertx.close().await();

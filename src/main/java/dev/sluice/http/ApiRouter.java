@@ -30,14 +30,21 @@ public final class ApiRouter {
   private final Services services;
   private final Admission admission;
   private final CompletionsHandler completions;
+  private final ClientLimits limits;
+  /** Exchanges that hold a slot of {@code server.max-in-flight}: only requests whose body has arrived take one. */
+  private final java.util.Set<Exchange> holdingSlot = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Exchanges whose body is still arriving, with the tenant whose upload count they hold. */
+  private final java.util.Map<Exchange, String> uploading = new java.util.concurrent.ConcurrentHashMap<>();
 
   /**
    * @param inFlight process-wide count of API requests in progress, shared by all event loops
    * @param ready whether the process should receive traffic (false while draining)
+   * @param limits process-wide per-tenant upload counts
    */
   public ApiRouter(Vertx vertx, Supplier<GatewayState> state, ProviderSet providers, UsagePublisher publisher,
-                   AtomicInteger inFlight, BooleanSupplier ready, Services services) {
+                   AtomicInteger inFlight, BooleanSupplier ready, Services services, ClientLimits limits) {
     this.vertx = vertx;
+    this.limits = limits;
     this.state = state;
     this.publisher = publisher;
     this.inFlight = inFlight;
@@ -51,7 +58,12 @@ public final class ApiRouter {
     Router router = Router.router(vertx);
     router.get("/health/live").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/health/ready").handler(this::readiness);
-    router.get("/metrics").handler(this::metrics);
+    // Metrics name tenants and their spend: served here only when server.metrics is 'api' (checked per request, so a
+    // reload applies); otherwise /metrics is an unknown URL on the public port.
+    router.get("/metrics").handler(ctx -> {
+      if (state.get().config().server().metricsListener().onApiPort()) metrics(ctx);
+      else ctx.next();
+    });
     // Body handling is keyed on the method inside the handlers: a POST-only wildcard route would make every GET to
     // an unknown /v1 path a 405 instead of a 404.
     router.route("/v1/*").handler(this::begin).handler(this::authenticate).handler(this::requireJson).handler(this::readBody);
@@ -80,6 +92,17 @@ public final class ApiRouter {
       ex.cancellation.cancel();
       ex.settle(499, "client_cancel");
     });
+    ctx.next();
+  }
+
+  /**
+   * Takes a slot of the process-wide in-flight cap once the request is complete (its body arrived): a slow upload
+   * must not hold a slot that other tenants' ready requests need.
+   */
+  private void admitAndContinue(RoutingContext ctx) {
+    Exchange ex = ctx.get(Exchange.KEY);
+    if (ex.isSettled()) return;
+    holdingSlot.add(ex);
     if (inFlight.incrementAndGet() > ex.state.config().server().maxInFlight()) {
       ctx.fail(new ApiError(503, "server_error", "overloaded", null,
           "The gateway is at its concurrency limit; please retry shortly.", 1000, null).asFailure());
@@ -89,7 +112,8 @@ public final class ApiRouter {
   }
 
   private void release(Exchange ex) {
-    inFlight.decrementAndGet();
+    if (holdingSlot.remove(ex)) inFlight.decrementAndGet();
+    endUpload(ex);
     if (ex.key != null) services.metrics().requestEnded(ex.key.tenantId());
   }
 
@@ -135,10 +159,14 @@ public final class ApiRouter {
     ctx.next();
   }
 
-  /** Reads the body up to {@code server.max-body}; a larger declared or streamed body is a 413 and the connection closes. */
+  /**
+   * Reads the body up to {@code server.max-body}; a larger declared or streamed body is a 413 and the connection closes.
+   * The buffer grows with the bytes that arrive, never with the length a client declares. At most
+   * {@code server.max-uploads-per-tenant} bodies of one tenant are read at once (429 and close beyond it).
+   */
   private void readBody(RoutingContext ctx) {
     if (ctx.request().method() != HttpMethod.POST) {
-      ctx.next();
+      admitAndContinue(ctx);
       return;
     }
     Exchange ex = ctx.get(Exchange.KEY);
@@ -158,26 +186,44 @@ public final class ApiRouter {
       tooLarge(ctx, limit);
       return;
     }
-    Buffer body = Buffer.buffer((int) Math.max(256, Math.min(declared, 1 << 20)));
+    String tenant = ex.key.tenantId();
+    if (!limits.startUpload(tenant, ex.state.config().server().maxUploadsPerTenant())) {
+      ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+      ctx.fail(new ApiError(429, "requests", "too_many_uploads", null,
+          "Too many requests of this tenant are still sending their body; please retry shortly.", 1000, null).asFailure());
+      return;
+    }
+    uploading.put(ex, tenant);
+    Runnable uploadDone = () -> endUpload(ex);
+    Buffer body = Buffer.buffer();
     boolean[] rejected = {false};
     request.handler(chunk -> {
       if (rejected[0]) return;
       if (body.length() + chunk.length() > limit) {
         rejected[0] = true;
+        uploadDone.run();
         tooLarge(ctx, limit);
         return;
       }
       body.appendBuffer(chunk);
     });
     request.exceptionHandler(e -> {
+      uploadDone.run();
       if (!rejected[0]) ex.cancellation.cancel();
     });
     request.endHandler(v -> {
+      uploadDone.run();
       if (rejected[0] || ex.isSettled()) return;
       ctx.put(BODY, body);
-      ctx.next();
+      admitAndContinue(ctx);
     });
     request.resume();
+  }
+
+  /** Gives back the upload slot, if the exchange still holds one (body ended, failed, or the exchange settled). */
+  private void endUpload(Exchange ex) {
+    String tenant = uploading.remove(ex);
+    if (tenant != null) limits.endUpload(tenant);
   }
 
   private void tooLarge(RoutingContext ctx, long limit) {
@@ -212,9 +258,7 @@ public final class ApiRouter {
   }
 
   private void metrics(RoutingContext ctx) {
-    String body = services.metrics().registry() instanceof io.micrometer.prometheusmetrics.PrometheusMeterRegistry prometheus
-        ? prometheus.scrape() : "";
-    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(body);
+    MetricsEndpoint.scrape(services.metrics().registry(), ctx.response());
   }
 
   private void readiness(RoutingContext ctx) {
@@ -234,7 +278,8 @@ public final class ApiRouter {
   private void fail(RoutingContext ctx, ApiError error) {
     Exchange ex = ctx.get(Exchange.KEY);
     // The close hook must be installed before the response ends: endHandler() on an ended response throws.
-    if (error.status() == 413 && !ctx.response().ended()) ctx.response().endHandler(v -> ctx.request().connection().close());
+    if ((error.status() == 413 || "close".equals(ctx.response().headers().get(HttpHeaders.CONNECTION)))
+        && !ctx.response().ended()) ctx.response().endHandler(v -> ctx.request().connection().close());
     ErrorResponder.write(ctx.response(), error);
     if (ex != null) {
       ex.errorCode = error.code();

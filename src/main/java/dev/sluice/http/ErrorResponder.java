@@ -17,6 +17,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ErrorResponder {
   private static final Logger LOG = LoggerFactory.getLogger(ErrorResponder.class);
+  /** One stack trace per exception class per minute: a request that trips a bug must not flood the logs. */
+  private static final dev.sluice.usage.RateLimitedLog ERRORS =
+      new dev.sluice.usage.RateLimitedLog(LOG, 60_000, System::currentTimeMillis);
   private static final Pattern KEY_SHAPED = Pattern.compile(
       "(?i)(sk|pk|rk|key|bearer|api[-_ ]?key)[-_: =]*[A-Za-z0-9*._~+/-]{12,}");
 
@@ -28,7 +31,7 @@ public final class ErrorResponder {
     if (failure instanceof JsonProblem p) return ApiError.invalidRequest("invalid_json", null, p.getMessage());
     if (failure instanceof RouteFailure r) return fromRoute(r);
     if (failure instanceof UpstreamFailure u) return fromUpstream(u, "the model");
-    LOG.error("unexpected failure while handling a request", failure);
+    ERRORS.error(failure.getClass().getName(), "unexpected failure while handling a request", failure);
     return new ApiError(500, "server_error", "internal_error", null,
         "The gateway had an internal error while processing your request.", -1, null);
   }

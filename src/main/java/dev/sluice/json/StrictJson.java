@@ -58,14 +58,20 @@ public final class StrictJson {
 
   private static JsonProblem problem(IOException e) {
     if (e instanceof StreamConstraintsException c) {
-      // one exception type for every read limit: only a nesting violation is reported as one
-      String what = c.getOriginalMessage() == null ? "" : c.getOriginalMessage();
-      if (what.startsWith("Number value length")) {
+      // One exception type for every parser limit: say which one was hit; only a nesting violation is reported as one.
+      String message = c.getOriginalMessage() == null ? "" : c.getOriginalMessage();
+      if (message.startsWith("Number value length")) {
         return new JsonProblem(JsonProblem.Kind.INVALID, "A number in the JSON body has more than "
             + StreamReadConstraints.DEFAULT_MAX_NUM_LEN + " digits.");
       }
-      if (!what.contains("nesting depth")) {
-        return new JsonProblem(JsonProblem.Kind.INVALID, "The JSON body exceeds a parser limit (a number, string or name too long).");
+      if (message.startsWith("String value length")) {
+        return new JsonProblem(JsonProblem.Kind.INVALID, "A string in the JSON body is too long.");
+      }
+      if (message.startsWith("Name length")) {
+        return new JsonProblem(JsonProblem.Kind.INVALID, "A key in the JSON body is too long.");
+      }
+      if (!message.contains("nesting depth")) {
+        return new JsonProblem(JsonProblem.Kind.INVALID, "The JSON body exceeds a parser limit.");
       }
       return new JsonProblem(JsonProblem.Kind.TOO_DEEP, "JSON nesting is deeper than " + MAX_DEPTH + " levels.");
     }

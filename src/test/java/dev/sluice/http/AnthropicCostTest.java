@@ -124,7 +124,7 @@ class AnthropicCostTest {
         "gpt-4o-mini");
     assertThat(prompt).isEqualTo(8); // 3 per message + "user" + "hi" + 3 priming
     assertThat(event.unbilled()).containsExactly(new UsageEvent.UnbilledAttempt("openai", "gpt-4o-mini", 8 * 0.15 / 1e6));
-    String metrics = Http.get(gateway.baseUrl().replace("/v1", "") + "/metrics", null).body();
+    String metrics = Http.get(gateway.metricsUrl(), null).body();
     assertThat(metrics).contains("llm_upstream_unbilled_attempts_total{provider=\"openai\"} 1.0")
         .contains("llm_upstream_unbilled_cost_usd_total{provider=\"openai\",tenant=\"acme\"} 1.2E-6");
   }

@@ -39,7 +39,7 @@ class MetricsTest {
   }
 
   String scrape() throws Exception {
-    return Http.get("http://127.0.0.1:" + gateway.port() + "/metrics", null).body();
+    return Http.get(gateway.metricsUrl(), null).body();
   }
 
   static double value(String scrape, String series) {

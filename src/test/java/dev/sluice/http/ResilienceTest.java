@@ -328,7 +328,7 @@ class ResilienceTest {
   }
 
   double metric(String series) throws Exception {
-    return Http.get("http://127.0.0.1:" + gateway.port() + "/metrics", null).body().lines()
+    return Http.get(gateway.metricsUrl(), null).body().lines()
         .filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
         .findFirst().orElse(-1);
   }

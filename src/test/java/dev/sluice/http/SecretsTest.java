@@ -90,7 +90,7 @@ class SecretsTest {
     Path file = Files.writeString(dir.resolve("sluice.yaml"), broken);
     assertThat(new ConfigReloader(vertx, file, Map.of(), gateway.gateway::apply).reload().await()).isFalse();
 
-    HttpResponse<String> metrics = client.send(request("/metrics").GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> metrics = client.send(HttpRequest.newBuilder(java.net.URI.create(gateway.metricsUrl())).GET().build(), HttpResponse.BodyHandlers.ofString());
     if (metrics.statusCode() == 200) seen.add(metrics.body()); // scanned once /metrics exists
 
     List<LogCapture.Line> lines = logs.await(l -> accessLines(l) >= apiRequests && l.stream()

@@ -145,7 +145,7 @@ class UsageEventsTest {
     assertThat(Http.get(admin.replace("acme", "nobody"), "admin-secret-token-1234567890").statusCode()).isEqualTo(404);
     Await.until(vertx, Duration.ofSeconds(20), "budget gauge", () -> {
       try {
-        return Http.get("http://127.0.0.1:" + gateway.port() + "/metrics", null).body().contains("llm_budget_remaining_usd{tenant=\"acme\"}");
+        return Http.get(gateway.metricsUrl(), null).body().contains("llm_budget_remaining_usd{tenant=\"acme\"}");
       } catch (Exception e) {
         return false;
       }

@@ -131,6 +131,11 @@ public final class TestGateway implements AutoCloseable {
     return gateway.port();
   }
 
+  /** The Prometheus scrape URL on the gateway's metrics listener (an ephemeral loopback port in tests). */
+  public String metricsUrl() {
+    return "http://127.0.0.1:" + gateway.metricsPort() + "/metrics";
+  }
+
   /** {@code http://127.0.0.1:PORT/v1}, what an SDK takes as base URL. */
   public String baseUrl() {
     return "http://127.0.0.1:" + gateway.port() + "/v1";

@@ -167,7 +167,7 @@ class ObservabilityCheckTest {
           - job_name: sluice
             metrics_path: /metrics
             static_configs: [ { targets: [ "127.0.0.1:%d" ] } ]
-        """.formatted(ALERTS.toAbsolutePath(), gateway.port()));
+        """.formatted(ALERTS.toAbsolutePath(), gateway.gateway.metricsPort()));
     prometheus = new ProcessBuilder("prometheus", "--config.file=" + config, "--storage.tsdb.path=" + dir.resolve("data"),
         "--web.listen-address=127.0.0.1:" + promPort, "--log.level=warn")
         .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
