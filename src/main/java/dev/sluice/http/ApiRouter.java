@@ -231,6 +231,7 @@ public final class ApiRouter {
     Exchange ex = ctx.get(Exchange.KEY);
     // The close hook must be installed before the response ends: endHandler() on an ended response throws.
     if (error.status() == 413 && !ctx.response().ended()) ctx.response().endHandler(v -> ctx.request().connection().close());
+    if (ex != null) CompletionsHandler.errorHeaders(ex);
     ErrorResponder.write(ctx.response(), error);
     if (ex != null) {
       ex.errorCode = error.code();

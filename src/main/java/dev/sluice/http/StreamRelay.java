@@ -133,6 +133,7 @@ final class StreamRelay {
         .putNull("param")
         .put("code", "stream_interrupted"));
     exchange.errorCode = "stream_interrupted";
+    exchange.addUpstreamError(failure.cause());
     response.end(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"));
     exchange.settle(200, "partial_upstream_failure");
   }
