@@ -13,8 +13,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * Relays a committed stream to the client: writes each event as it arrives (no coalescing), pauses the upstream
  * while the client's write queue is full, sends {@code : ping} after keep-alive silence, strips the usage chunk the
- * client did not ask for, and ends a broken stream with a {@code stream_interrupted} error event and no
- * {@code [DONE]}. A client disconnect resets the upstream.
+ * client did not ask for, and ends a broken stream with a {@code stream_interrupted} error event, no {@code [DONE]} and
+ * no final empty chunk: the connection is closed, so a client that ignores error events still sees a failed response.
+ * A client disconnect resets the upstream.
  */
 final class StreamRelay {
   private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
@@ -134,7 +135,11 @@ final class StreamRelay {
         .put("code", "stream_interrupted"));
     exchange.errorCode = "stream_interrupted";
     exchange.addUpstreamError(failure.cause());
-    response.end(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"));
+    // No end(): the final empty chunk would tell HTTP clients the response is complete, and those that ignore SSE
+    // error events would report success with partial text. Closing once the event is written leaves the body
+    // truncated (HTTP/1.1) or reset (HTTP/2): a failed read for every client.
+    response.write(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"))
+        .onComplete(written -> response.reset());
     exchange.settle(200, "partial_upstream_failure");
   }
 
