@@ -7,7 +7,9 @@ import java.util.TreeMap;
 
 /**
  * Rebuilds the {@code chat.completion} a stream amounts to (content, refusal and tool calls per choice, finish
- * reasons, usage), so a streamed answer can be cached and replayed later as JSON or SSE.
+ * reasons, logprobs, usage), so a streamed answer can be cached and replayed later as JSON or SSE. Chunk logprobs
+ * ({@code choices[].logprobs.content[]} and {@code .refusal[]}) are concatenated into the completion's
+ * {@code choices[].logprobs}; a choice whose chunks carried none keeps {@code "logprobs": null}.
  */
 public final class StreamAssembler {
   private static final int MAX_CHARS = 8 * 1024 * 1024;
@@ -18,6 +20,9 @@ public final class StreamAssembler {
     final Map<Integer, JsonObject> toolCalls = new TreeMap<>();
     final Map<Integer, StringBuilder> arguments = new TreeMap<>();
     String finishReason;
+    /** Token logprobs of the content and of the refusal, or null while no chunk carried any. */
+    JsonArray contentLogprobs;
+    JsonArray refusalLogprobs;
   }
 
   private final Map<Integer, Choice> choices = new TreeMap<>();
@@ -35,6 +40,16 @@ public final class StreamAssembler {
       int index = c.getValue("index") instanceof Number n ? n.intValue() : 0;
       Choice choice = choices.computeIfAbsent(index, i -> new Choice());
       if (c.getValue("finish_reason") instanceof String f) choice.finishReason = f;
+      if (c.getValue("logprobs") instanceof JsonObject logprobs) {
+        if (logprobs.getValue("content") instanceof JsonArray tokens) {
+          if (choice.contentLogprobs == null) choice.contentLogprobs = new JsonArray();
+          addAll(choice.contentLogprobs, tokens);
+        }
+        if (logprobs.getValue("refusal") instanceof JsonArray tokens) {
+          if (choice.refusalLogprobs == null) choice.refusalLogprobs = new JsonArray();
+          addAll(choice.refusalLogprobs, tokens);
+        }
+      }
       if (!(c.getValue("delta") instanceof JsonObject delta)) continue;
       if (delta.getValue("content") instanceof String text) append(choice.content, text);
       if (delta.getValue("refusal") instanceof String text) {
@@ -55,6 +70,15 @@ public final class StreamAssembler {
         }
       }
     }
+  }
+
+  private void addAll(JsonArray target, JsonArray tokens) {
+    chars += tokens.size() * 16; // logprob entries count against the size bound too
+    if (chars > MAX_CHARS) {
+      overflow = true;
+      return;
+    }
+    for (Object token : tokens) target.add(token);
   }
 
   private void append(StringBuilder target, String text) {
@@ -86,7 +110,9 @@ public final class StreamAssembler {
         }
         message.put("tool_calls", calls);
       }
-      out.add(new JsonObject().put("index", e.getKey()).put("message", message).putNull("logprobs")
+      JsonObject logprobs = c.contentLogprobs == null && c.refusalLogprobs == null ? null
+          : new JsonObject().put("content", c.contentLogprobs).put("refusal", c.refusalLogprobs);
+      out.add(new JsonObject().put("index", e.getKey()).put("message", message).put("logprobs", logprobs)
           .put("finish_reason", c.finishReason));
     }
     JsonObject completion = new JsonObject().put("id", head.getValue("id")).put("object", "chat.completion")

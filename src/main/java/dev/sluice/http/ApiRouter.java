@@ -280,6 +280,7 @@ public final class ApiRouter {
     // The close hook must be installed before the response ends: endHandler() on an ended response throws.
     if ((error.status() == 413 || "close".equals(ctx.response().headers().get(HttpHeaders.CONNECTION)))
         && !ctx.response().ended()) ctx.response().endHandler(v -> ctx.request().connection().close());
+    if (ex != null) CompletionsHandler.errorHeaders(ex);
     ErrorResponder.write(ctx.response(), error);
     if (ex != null) {
       ex.errorCode = error.code();

@@ -88,7 +88,10 @@ final class CompletionsHandler {
         .onComplete(ar -> {
           if (ex.isSettled()) return; // client went away meanwhile
           if (ar.failed()) {
-            if (ar.cause() instanceof RouteFailure routeFailure) ex.unbilled = routeFailure.unbilled();
+            if (ar.cause() instanceof RouteFailure routeFailure) {
+              ex.unbilled = routeFailure.unbilled();
+              ex.upstreamErrors = routeFailure.upstreamErrors();
+            }
             if (ex.cacheWrite != null) ex.cacheWrite.onFailure(ar.cause());
             ctx.fail(ar.cause());
             return;
@@ -128,6 +131,7 @@ final class CompletionsHandler {
     ex.provider = delivery.deployment().provider();
     ex.attempts = delivery.attempts();
     ex.unbilled = delivery.unbilled();
+    ex.upstreamErrors = delivery.upstreamErrors();
     if (!delivery.fallbacks().isEmpty()) {
       StringBuilder sb = new StringBuilder();
       for (AttemptLoop.Fallback f : delivery.fallbacks()) {
@@ -192,6 +196,26 @@ final class CompletionsHandler {
     response.putHeader("x-sluice-attempts", Integer.toString(ex.attempts));
     response.putHeader("x-sluice-cache", ex.cacheStatus);
     response.putHeader("x-sluice-overhead-ms", millis3(ex.overheadMillis(System.nanoTime())));
+  }
+
+  /**
+   * The gateway headers of an error answer: how many attempts were made, the last provider tried and why each attempt
+   * failed ({@code x-sluice-upstream-error}, a comma-separated list of causes from a fixed vocabulary, never a host or
+   * key). Nothing when the response has already started.
+   */
+  static void errorHeaders(Exchange ex) {
+    HttpServerResponse response = ex.response;
+    if (response.headWritten()) return;
+    response.putHeader("x-sluice-attempts", Integer.toString(ex.attempts));
+    if (ex.provider != null) response.putHeader("x-sluice-provider", ex.provider);
+    if (!ex.upstreamErrors.isEmpty()) {
+      StringBuilder causes = new StringBuilder();
+      for (AttemptLoop.FailedAttempt failed : ex.upstreamErrors) {
+        if (causes.length() > 0) causes.append(',');
+        causes.append(failed.cause());
+      }
+      response.putHeader("x-sluice-upstream-error", causes.toString());
+    }
   }
 
   /** USD with up to 9 decimals, plain notation (no exponent). */

@@ -44,6 +44,8 @@ final class Exchange {
   String fallbacks;
   /** Failed attempts the provider may bill although nothing of theirs was delivered (not charged to the tenant). */
   java.util.List<Deployment> unbilled = java.util.List.of();
+  /** Why each failed upstream attempt failed ({@code UpstreamFailure#cause()}), in order. */
+  java.util.List<dev.sluice.routing.AttemptLoop.FailedAttempt> upstreamErrors = java.util.List.of();
   long upstreamSendNanos;
   long upstreamCommitNanos;
   long firstByteNanos;
@@ -150,7 +152,22 @@ final class Exchange {
         upstreamModel == null || state.costs().knows(upstreamModel), cost,
         TimeUnit.NANOSECONDS.toMicros(now - startNanos) / 1000.0,
         firstByteNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMicros(firstByteNanos - startNanos) / 1000.0, overhead,
-        unbilledAttempts()));
+        unbilledAttempts(), upstreamErrors()));
+  }
+
+  private java.util.List<UsageEvent.UpstreamError> upstreamErrors() {
+    if (upstreamErrors.isEmpty()) return java.util.List.of();
+    java.util.List<UsageEvent.UpstreamError> out = new java.util.ArrayList<>(upstreamErrors.size());
+    for (var e : upstreamErrors) out.add(new UsageEvent.UpstreamError(e.provider(), e.cause()));
+    return out;
+  }
+
+  /** Records why the committed attempt failed mid-stream, after the failures before it. */
+  void addUpstreamError(String cause) {
+    java.util.List<dev.sluice.routing.AttemptLoop.FailedAttempt> all = new java.util.ArrayList<>(upstreamErrors.size() + 1);
+    all.addAll(upstreamErrors);
+    all.add(new dev.sluice.routing.AttemptLoop.FailedAttempt(provider, cause));
+    upstreamErrors = java.util.List.copyOf(all);
   }
 
   /** The prompt's token count when admission or settlement counted it, else 0 (never counted on the event loop here). */

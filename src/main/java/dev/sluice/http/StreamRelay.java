@@ -12,9 +12,10 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Relays a committed stream to the client: writes each event as it arrives (no coalescing), pauses the upstream
- * while the client's write queue is full, sends {@code : ping} after keep-alive silence, strips the usage chunk the
- * client did not ask for, and ends a broken stream with a {@code stream_interrupted} error event and no
- * {@code [DONE]}. A client disconnect resets the upstream.
+ * while the client's write queue is full, sends {@code : ping} after keep-alive silence, strips the usage chunk and
+ * every chunk's {@code usage} member when the client did not ask for usage, and ends a broken stream with a {@code stream_interrupted} error event, no {@code [DONE]} and
+ * no final empty chunk: the connection is closed, so a client that ignores error events still sees a failed response.
+ * A client disconnect resets the upstream.
  */
 final class StreamRelay {
   private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
@@ -77,9 +78,20 @@ final class StreamRelay {
     if (exchange.cacheWrite != null) exchange.cacheWrite.onChunk(chunk.json());
     collectText(chunk);
     if (chunk.isUsageOnly() && !exchange.clientWantsUsage) return;
-    byte[] data = chunk.data().getBytes(StandardCharsets.UTF_8);
+    String payload = exchange.clientWantsUsage || !chunk.json().containsKey("usage") ? chunk.data() : withoutUsage(chunk.json());
+    byte[] data = payload.getBytes(StandardCharsets.UTF_8);
     Buffer event = Buffer.buffer(data.length + 8).appendBytes(DATA_PREFIX).appendBytes(data).appendBytes(EVENT_END);
     write(event);
+  }
+
+  /**
+   * The chunk without its {@code usage} member. The gateway always asks the provider for usage, so upstream chunks carry
+   * {@code "usage": null} (or running totals); OpenAI omits the member when the client did not ask.
+   */
+  private static String withoutUsage(JsonObject json) {
+    JsonObject copy = new JsonObject(new java.util.LinkedHashMap<>(json.getMap()));
+    copy.remove("usage");
+    return copy.encode();
   }
 
   /** Keeps the streamed text (bounded) so a stream that ends without usage can still be billed by count. */
@@ -133,7 +145,12 @@ final class StreamRelay {
         .putNull("param")
         .put("code", "stream_interrupted"));
     exchange.errorCode = "stream_interrupted";
-    response.end(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"));
+    exchange.addUpstreamError(failure.cause());
+    // No end(): the final empty chunk would tell HTTP clients the response is complete, and those that ignore SSE
+    // error events would report success with partial text. Closing once the event is written leaves the body
+    // truncated (HTTP/1.1) or reset (HTTP/2): a failed read for every client.
+    response.write(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"))
+        .onComplete(written -> response.reset());
     exchange.settle(200, "partial_upstream_failure");
   }
 

@@ -61,8 +61,8 @@ public final class StrictJson {
       // One exception type for every parser limit: say which one was hit; only a nesting violation is reported as one.
       String message = c.getOriginalMessage() == null ? "" : c.getOriginalMessage();
       if (message.startsWith("Number value length")) {
-        return new JsonProblem(JsonProblem.Kind.INVALID, "A number in the JSON body has more than "
-            + StreamReadConstraints.DEFAULT_MAX_NUM_LEN + " digits.");
+        return new JsonProblem(JsonProblem.Kind.INVALID, "A number in the JSON body is too long (more than "
+            + StreamReadConstraints.DEFAULT_MAX_NUM_LEN + " digits).");
       }
       if (message.startsWith("String value length")) {
         return new JsonProblem(JsonProblem.Kind.INVALID, "A string in the JSON body is too long.");

@@ -31,6 +31,9 @@ public final class AttemptLoop {
   /** One switch from a failed deployment to another, with the bounded reason. */
   public record Fallback(String from, String to, String reason) {}
 
+  /** One failed attempt: the provider tried and why it failed ({@link UpstreamFailure#cause()}). */
+  public record FailedAttempt(String provider, String cause) {}
+
   private final Vertx vertx;
   private final DeploymentHealth health;
   private final AtomicInteger retriesInFlight;
@@ -69,6 +72,8 @@ public final class AttemptLoop {
     final Promise<Delivery> promise = Promise.promise();
     final long deadline;
     final List<Fallback> fallbacks = new ArrayList<>(1);
+    /** Each failed attempt's {@link UpstreamFailure#cause()}, in order. */
+    final List<FailedAttempt> causes = new ArrayList<>(1);
     /** Deployments whose half-open breaker had no probe left for this request. */
     List<Deployment> refused;
     /** Attempts abandoned after the provider accepted them: it may bill them; the tenant is not charged. */
@@ -138,7 +143,7 @@ public final class AttemptLoop {
       if (cancellation.isCancelled()) {
         entry.released();
         promise.tryFail(RouteFailure.upstream(route.alias(), UpstreamFailure.of(UpstreamFailure.Kind.CANCELLED, "client went away"),
-            d.provider(), attempts, unbilled()));
+            d.provider(), attempts, unbilled(), List.copyOf(causes)));
         return;
       }
       attempts++;
@@ -154,11 +159,11 @@ public final class AttemptLoop {
       sent.onComplete(ar -> {
         if (ar.succeeded()) {
           entry.succeeded(); // the commit point: a long stream after it is never a breaker failure
-          promise.tryComplete(new Delivery(ar.result(), d, attempts, List.copyOf(fallbacks), unbilled()));
+          promise.tryComplete(new Delivery(ar.result(), d, attempts, List.copyOf(fallbacks), unbilled(), List.copyOf(causes)));
           return;
         }
         UpstreamFailure failure = ar.cause() instanceof UpstreamFailure u ? u
-            : UpstreamFailure.of(UpstreamFailure.Kind.CONNECT, ar.cause().getClass().getSimpleName());
+            : UpstreamFailure.connect(ar.cause());
         if (OutcomeClassifier.classify(failure) == Outcome.RETRYABLE) entry.failed(failure);
         else entry.released(); // 429, auth, client errors and cancels say nothing about the deployment's health
         if (OutcomeClassifier.mayBeBilled(failure)) {
@@ -175,6 +180,7 @@ public final class AttemptLoop {
 
     void onFailure(Deployment d, UpstreamFailure failure) {
       last = failure;
+      causes.add(new FailedAttempt(d.provider(), failure.cause()));
       Outcome outcome = OutcomeClassifier.classify(failure);
       DeploymentHealth.Entry entry = health.of(d);
       switch (outcome) {
@@ -243,7 +249,8 @@ public final class AttemptLoop {
         promise.tryFail(RouteFailure.unavailable(route.alias(), Math.max(1000, wait == Long.MAX_VALUE ? 1000 : wait)));
         return;
       }
-      promise.tryFail(RouteFailure.upstream(route.alias(), last, lastDeployment.provider(), attempts, unbilled()));
+      promise.tryFail(RouteFailure.upstream(route.alias(), last, lastDeployment.provider(), attempts, unbilled(),
+          List.copyOf(causes)));
     }
   }
 }

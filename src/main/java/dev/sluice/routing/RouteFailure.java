@@ -17,11 +17,13 @@ public final class RouteFailure extends RuntimeException {
   private final String provider;
   private final int attempts;
   private final List<Deployment> unbilled;
+  private final List<AttemptLoop.FailedAttempt> upstreamErrors;
   private long retryAfterMillis = -1;
 
   private RouteFailure(Kind kind, String alias, UpstreamFailure upstream, String provider, int attempts,
-                       List<Deployment> unbilled) {
+                       List<Deployment> unbilled, List<AttemptLoop.FailedAttempt> upstreamErrors) {
     super(kind + " " + alias, null, false, false);
+    this.upstreamErrors = upstreamErrors;
     this.kind = kind;
     this.alias = alias;
     this.upstream = upstream;
@@ -31,22 +33,25 @@ public final class RouteFailure extends RuntimeException {
   }
 
   public static RouteFailure notFound(String alias) {
-    return new RouteFailure(Kind.MODEL_NOT_FOUND, alias, null, null, 0, List.of());
+    return new RouteFailure(Kind.MODEL_NOT_FOUND, alias, null, null, 0, List.of(), List.of());
   }
 
   public static RouteFailure notAllowed(String alias) {
-    return new RouteFailure(Kind.MODEL_NOT_ALLOWED, alias, null, null, 0, List.of());
+    return new RouteFailure(Kind.MODEL_NOT_ALLOWED, alias, null, null, 0, List.of(), List.of());
   }
 
-  /** @param unbilled attempts the provider may bill although they failed (the tenant is not charged for them) */
+  /**
+   * @param unbilled attempts the provider may bill although they failed (the tenant is not charged for them)
+   * @param upstreamErrors each failed attempt's {@link UpstreamFailure#cause()}, in order
+   */
   public static RouteFailure upstream(String alias, UpstreamFailure last, String provider, int attempts,
-                                      List<Deployment> unbilled) {
-    return new RouteFailure(Kind.UPSTREAM, alias, last, provider, attempts, unbilled);
+                                      List<Deployment> unbilled, List<AttemptLoop.FailedAttempt> upstreamErrors) {
+    return new RouteFailure(Kind.UPSTREAM, alias, last, provider, attempts, unbilled, upstreamErrors);
   }
 
   /** Every deployment's breaker is open or the deployment is resting: nothing was tried. */
   public static RouteFailure unavailable(String alias, long retryAfterMillis) {
-    RouteFailure failure = new RouteFailure(Kind.UNAVAILABLE, alias, null, null, 0, List.of());
+    RouteFailure failure = new RouteFailure(Kind.UNAVAILABLE, alias, null, null, 0, List.of(), List.of());
     failure.retryAfterMillis = retryAfterMillis;
     return failure;
   }
@@ -81,5 +86,10 @@ public final class RouteFailure extends RuntimeException {
   /** Failed attempts the provider may still bill ({@link OutcomeClassifier#mayBeBilled}). */
   public List<Deployment> unbilled() {
     return unbilled;
+  }
+
+  /** Why each attempt failed ({@link UpstreamFailure#cause()}), in order; empty when nothing was tried. */
+  public List<AttemptLoop.FailedAttempt> upstreamErrors() {
+    return upstreamErrors;
   }
 }

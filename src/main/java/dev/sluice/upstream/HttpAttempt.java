@@ -95,7 +95,7 @@ final class HttpAttempt implements ChunkStream, SseParser.Listener {
     req.send(body).onComplete(ar -> {
       if (finished) return;
       if (ar.failed()) {
-        fail(UpstreamFailure.of(UpstreamFailure.Kind.CONNECT, "upstream request failed: " + ar.cause().getClass().getSimpleName()));
+        fail(UpstreamFailure.connect(ar.cause()));
         return;
       }
       onResponse(ar.result());

@@ -92,7 +92,7 @@ final class UpstreamClient {
         // (a refused or unreachable host is a ConnectException instead): both mean "no connection for you now".
         attempt.fail(cause instanceof ConnectionPoolTooBusyException || cause instanceof java.util.concurrent.TimeoutException
             ? UpstreamFailure.of(UpstreamFailure.Kind.POOL_FULL, "upstream connection pool is full")
-            : UpstreamFailure.of(UpstreamFailure.Kind.CONNECT, "cannot connect upstream: " + cause.getClass().getSimpleName()));
+            : UpstreamFailure.connect(cause));
       } else {
         attempt.start(ar.result(), body);
       }

@@ -180,10 +180,15 @@ public final class GatewayMetrics {
         counter("llm_upstream_unbilled_cost_usd_total", "tenant", tenant, "provider", a.provider()).increment(a.costUsd());
       }
     }
-    if (e.attempts() > 0) {
-      String result = "ok".equals(e.outcome()) || "client_cancel".equals(e.outcome()) ? "success"
-          : "partial_upstream_failure".equals(e.outcome()) ? "interrupted" : "failure";
-      counter("llm_upstream_attempts_total", "provider", provider, "result", result).increment(e.attempts());
+    // One count per attempt: a failed one under its cause (a fixed vocabulary, so the label stays bounded), the one
+    // that delivered under success (or cancelled, when the client left while it ran).
+    for (UsageEvent.UpstreamError failed : e.upstreamErrors()) {
+      counter("llm_upstream_attempts_total", "provider", failed.provider(), "result", failed.cause()).increment();
+    }
+    int unfailed = e.attempts() - e.upstreamErrors().size();
+    if (unfailed > 0) {
+      String result = "client_cancel".equals(e.outcome()) ? "cancelled" : "success";
+      counter("llm_upstream_attempts_total", "provider", provider, "result", result).increment(unfailed);
     }
   }
 

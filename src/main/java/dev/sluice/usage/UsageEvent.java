@@ -19,13 +19,16 @@ import io.vertx.core.json.JsonObject;
  *     {@code none}
  * @param unbilled failed attempts the provider may bill although their output was abandoned (timeouts, broken
  *     streams before the commit point), with an estimate of that cost; never charged to the tenant
+ * @param upstreamErrors why each failed upstream attempt failed, in order, from a fixed vocabulary ({@code dns},
+ *     {@code connect_refused}, {@code headers_timeout}, {@code provider_429_rate_limit_exceeded}, {@code stream_cut},
+ *     …); includes the failure that interrupted a stream after the commit point; empty when none failed
  */
 public record UsageEvent(long timestampMillis, String requestId, String clientRequestId, String tenant, String keyId, String endpoint,
                          String alias, String provider, String upstreamModel, boolean stream, int status,
                          String outcome, String errorCode, String rateLimit, int attempts, String fallbacks, String cache, long tokensSaved, long promptTokens,
                          long completionTokens, long cachedTokens, long reasoningTokens, String usageSource,
                          boolean priced, double costUsd, double latencyMs, double ttftMs, double overheadMs,
-                         java.util.List<UnbilledAttempt> unbilled) {
+                         java.util.List<UnbilledAttempt> unbilled, java.util.List<UpstreamError> upstreamErrors) {
   public static final String ADDRESS = "sluice.usage";
 
   /**
@@ -33,6 +36,20 @@ public record UsageEvent(long timestampMillis, String requestId, String clientRe
    * price (what it generated before we gave up is unknown); 0 for an unpriced model.
    */
   public record UnbilledAttempt(String provider, String upstreamModel, double costUsd) {}
+
+  /** One failed upstream attempt: the provider tried and the bounded cause of its failure. */
+  public record UpstreamError(String provider, String cause) {}
+
+  /** The failed attempts' causes in order, comma-separated (the access log's and error header's form), or null. */
+  public String upstreamErrorList() {
+    if (upstreamErrors.isEmpty()) return null;
+    StringBuilder sb = new StringBuilder();
+    for (UpstreamError e : upstreamErrors) {
+      if (sb.length() > 0) sb.append(',');
+      sb.append(e.cause());
+    }
+    return sb.toString();
+  }
 
   /** The sum of {@link #unbilled}'s estimates. */
   public double unbilledCostUsd() {
@@ -74,6 +91,7 @@ public record UsageEvent(long timestampMillis, String requestId, String clientRe
     if (!unbilled.isEmpty()) {
       json.put("unbilled_attempts", unbilled.size()).put("unbilled_cost_usd", unbilledCostUsd());
     }
+    if (!upstreamErrors.isEmpty()) json.put("upstream_error", upstreamErrorList());
     json.getMap().values().removeIf(v -> v == null);
     return json;
   }

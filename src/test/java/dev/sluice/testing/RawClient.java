@@ -98,6 +98,14 @@ public final class RawClient implements AutoCloseable {
     return events;
   }
 
+  /**
+   * Whether a chunked body read to its end closed with the final zero-length chunk, i.e. the server declared the
+   * response complete; {@code false} when the connection closed mid-body.
+   */
+  public boolean endedWithLastChunk() {
+    return body instanceof Chunked chunked && chunked.eof && chunked.lastChunk;
+  }
+
   /** The rest of the body as text. */
   public String remainingBody() throws IOException {
     readHead();
@@ -147,6 +155,8 @@ public final class RawClient implements AutoCloseable {
     private long remaining;
     private boolean afterChunk;
     private boolean eof;
+    /** Whether the body ended with the zero-length chunk (a complete response), not with the peer closing. */
+    private boolean lastChunk;
 
     Chunked(InputStream raw) {
       this.raw = raw;
@@ -167,6 +177,7 @@ public final class RawClient implements AutoCloseable {
         afterChunk = true;
         if (remaining == 0) {
           eof = true;
+          lastChunk = true;
           return -1;
         }
       }
