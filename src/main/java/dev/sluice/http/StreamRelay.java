@@ -13,9 +13,9 @@ import java.nio.charset.StandardCharsets;
 /**
  * Relays a committed stream to the client: writes each event as it arrives (no coalescing), pauses the upstream
  * while the client's write queue is full, sends {@code : ping} after keep-alive silence, strips the usage chunk and
- * every chunk's {@code usage} member when the client did not ask for usage, and ends a broken stream with a {@code stream_interrupted} error event, no {@code [DONE]} and
- * no final empty chunk: the connection is closed, so a client that ignores error events still sees a failed response.
- * A client disconnect resets the upstream.
+ * every chunk's {@code usage} member when the client did not ask for usage, and ends a broken stream with a
+ * {@code stream_interrupted} error event, no {@code [DONE]} and no final empty chunk: the connection is closed, so a
+ * client that ignores error events still sees a failed response. A client disconnect resets the upstream.
  */
 final class StreamRelay {
   private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
