@@ -152,10 +152,10 @@ final class Exchange {
         upstreamModel == null || state.costs().knows(upstreamModel), cost,
         TimeUnit.NANOSECONDS.toMicros(now - startNanos) / 1000.0,
         firstByteNanos == 0 ? -1 : TimeUnit.NANOSECONDS.toMicros(firstByteNanos - startNanos) / 1000.0, overhead,
-        unbilledAttempts(), upstreamErrors()));
+        unbilledAttempts(), upstreamErrorsForEvent()));
   }
 
-  private java.util.List<UsageEvent.UpstreamError> upstreamErrors() {
+  private java.util.List<UsageEvent.UpstreamError> upstreamErrorsForEvent() {
     if (upstreamErrors.isEmpty()) return java.util.List.of();
     java.util.List<UsageEvent.UpstreamError> out = new java.util.ArrayList<>(upstreamErrors.size());
     for (var e : upstreamErrors) out.add(new UsageEvent.UpstreamError(e.provider(), e.cause()));

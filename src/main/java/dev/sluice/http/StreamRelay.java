@@ -13,13 +13,15 @@ import java.nio.charset.StandardCharsets;
 /**
  * Relays a committed stream to the client: writes each event as it arrives (no coalescing), pauses the upstream
  * while the client's write queue is full, sends {@code : ping} after keep-alive silence, strips the usage chunk and
- * every chunk's {@code usage} member when the client did not ask for usage, and ends a broken stream with a {@code stream_interrupted} error event, no {@code [DONE]} and
- * no final empty chunk: the connection is closed, so a client that ignores error events still sees a failed response.
- * A client disconnect resets the upstream.
+ * every chunk's {@code usage} member when the client did not ask for usage, and ends a broken stream with a
+ * {@code stream_interrupted} error event, no {@code [DONE]} and no final empty chunk: the connection is closed, so a
+ * client that ignores error events still sees a failed response. A client disconnect resets the upstream.
  */
 final class StreamRelay {
   private static final Buffer DONE = Buffer.buffer("data: [DONE]\n\n");
   private static final Buffer PING = Buffer.buffer(": ping\n\n");
+  /** The HTTP/2 RST_STREAM code for a stream the server could not complete (ignored by HTTP/1.1, which closes). */
+  private static final long HTTP2_INTERNAL_ERROR = 0x2;
   private static final int MAX_COUNTED_CHARS = 4 * 1024 * 1024;
   private static final byte[] DATA_PREFIX = "data: ".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] EVENT_END = "\n\n".getBytes(StandardCharsets.US_ASCII);
@@ -148,9 +150,9 @@ final class StreamRelay {
     exchange.addUpstreamError(failure.cause());
     // No end(): the final empty chunk would tell HTTP clients the response is complete, and those that ignore SSE
     // error events would report success with partial text. Closing once the event is written leaves the body
-    // truncated (HTTP/1.1) or reset (HTTP/2): a failed read for every client.
+    // truncated (HTTP/1.1) or reset with INTERNAL_ERROR (HTTP/2): a failed read for every client.
     response.write(Buffer.buffer("data: ").appendBuffer(error.toBuffer()).appendString("\n\n"))
-        .onComplete(written -> response.reset());
+        .onComplete(written -> response.reset(HTTP2_INTERNAL_ERROR));
     exchange.settle(200, "partial_upstream_failure");
   }
 
