@@ -15,7 +15,8 @@
 #      `podman healthcheck run` (podman's periodic timer needs systemd, absent here: its complaint is filtered).
 # Any failed step stops the script with a message naming the step, and prints the container's log.
 #
-# Usage: deploy/image-test.sh [--from-source] [--keep-image]
+# Usage: deploy/image-test.sh [--from-source] [--keep-image] [--base-only]
+#   --base-only prepares (or finds cached) the base images and stops: CI runs it while the tests run.
 # Environment: RUNTIME_IMAGE, BUILD_IMAGE (base images; defaults: the local Debian bases above),
 #              SLUICE_IMAGE (tag to build; default localhost/sluice:image-test), IMAGE_TEST_TIMEOUT (seconds for the
 #              readiness wait; default 120).
@@ -27,10 +28,12 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 from_source=0
 keep_image=0
+base_only=0
 for arg in "$@"; do
   case "$arg" in
     --from-source) from_source=1 ;;
     --keep-image) keep_image=1 ;;
+    --base-only) base_only=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "image-test: unknown argument: $arg (see --help)" >&2; exit 2 ;;
   esac
@@ -67,11 +70,12 @@ on_exit() {
   fi
   "${podman[@]}" rm -f -t 0 "$container" >/dev/null 2>&1 || true
   "${podman[@]}" rmi -f "$jar_image" >/dev/null 2>&1 || true
-  if [ "$keep_image" = 0 ]; then "${podman[@]}" rmi -f "$image" >/dev/null 2>&1 || true; fi
+  if [ "$keep_image" = 0 ] && [ "$base_only" = 0 ]; then "${podman[@]}" rmi -f "$image" >/dev/null 2>&1 || true; fi
   [ -n "${rootfs:-}" ] && cleanup_rootfs
   if [ "$rc" != 0 ]; then echo "image-test: FAILED (exit $rc) at step '$step' after $((SECONDS - started)) s" >&2; fi
 }
 trap on_exit EXIT
+trap 'exit 143' TERM INT
 
 for tool in podman runc curl; do
   command -v "$tool" >/dev/null 2>&1 || fail "$tool is not installed (apt-get install podman runc curl)"
@@ -159,6 +163,10 @@ fi
 build_base="${build_base:-$runtime_base}"
 say "  runtime base: $runtime_base; build base: $build_base"
 done_step
+if [ "$base_only" = 1 ]; then
+  say "base images ready in $((SECONDS - started)) s"
+  exit 0
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
 begin "podman build"
