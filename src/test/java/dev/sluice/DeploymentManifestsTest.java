@@ -101,8 +101,10 @@ class DeploymentManifestsTest {
     String dockerfile = Files.readString(Path.of("Dockerfile"));
     JsonNode pod = yaml("deployment.yaml").at("/spec/template/spec");
     long uid = pod.at("/securityContext/runAsUser").asLong();
+    long gid = pod.at("/securityContext/runAsGroup").asLong();
     assertThat(uid).isPositive();
-    assertThat(dockerfile).contains("--uid " + uid).contains("USER " + uid).contains("healthcheck");
+    assertThat(dockerfile).contains("--uid " + uid).contains("--gid " + gid).contains("USER " + uid + ":" + gid)
+        .contains("HEALTHCHECK").contains("/health/ready");
     assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
     JsonNode container = container();
     assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
