@@ -224,7 +224,7 @@ public final class Gateway {
     }
     admin = vertx.createHttpServer(new HttpServerOptions().setHost(server.adminHost()).setPort(server.adminPort()))
         .requestHandler(new AdminRouter(vertx, state::get, ledger, clock, services.health()).router());
-    return admin.listen().map(s -> {
+    return ListenFailure.named(admin.listen(), server.adminHost(), server.adminPort()).map(s -> {
       adminPort = s.actualPort();
       return null;
     });

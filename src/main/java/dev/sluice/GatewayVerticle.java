@@ -55,7 +55,7 @@ public final class GatewayVerticle extends VerticleBase {
     this.server = vertx.createHttpServer(options)
         .requestHandler(api.router())
         .invalidRequestHandler(ApiRouter::invalidRequest);
-    return this.server.listen();
+    return ListenFailure.named(this.server.listen(), server.host(), port);
   }
 
   public int actualPort() {
