@@ -105,11 +105,14 @@ public final class Main {
       System.exit(2);
       return;
     }
+    List<String> warnings = defaults == null ? ConfigWarnings.of(config) : List.of();
     if (options.containsKey("--validate-config")) {
+      warnings.forEach(w -> System.err.println("sluice: warning: " + w));
       System.out.println("sluice: configuration is valid (" + config.tenants().size() + " tenants, "
           + config.models().size() + " aliases, " + config.providers().size() + " providers)");
       return;
     }
+    warnings.forEach(w -> LOG.warn("config warning: {}", w));
     int port = env.containsKey("SLUICE_PORT") && configPath != null ? Integer.parseInt(env.get("SLUICE_PORT").trim()) : -1;
     // One Prometheus registry for Vert.x's own meters (method and code labels only: never the path) and ours.
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -143,7 +146,10 @@ public final class Main {
         defaults == null ? "" : ", embedded defaults");
     ConfigReloader reloader = null;
     if (configPath != null && !configPath.isBlank()) {
-      reloader = new ConfigReloader(vertx, Path.of(configPath), env, gateway::apply);
+      reloader = new ConfigReloader(vertx, Path.of(configPath), env, next -> {
+        ConfigWarnings.of(next).forEach(w -> LOG.warn("config warning: {}", w));
+        gateway.apply(next);
+      });
       reloader.watch(2000);
       installSighup(reloader::reload);
     } else {

@@ -51,6 +51,15 @@ class MainCommandTest {
   }
 
   @Test
+  void validateConfigPrintsWarningsOnStderrAndStillExitsZero() throws Exception {
+    String yaml = TestGateway.yaml("http://127.0.0.1:9/v1", "").replace("  - id: acme\n", "  - id: acme\n    budget: { daily-usd: 5 }\n");
+    Run run = sluice(Map.of(), "--config", write(yaml).toString(), "--validate-config");
+    assertThat(run.exitCode()).as(run.stderr()).isZero();
+    assertThat(run.stderr()).contains("sluice: warning: tenants[0].budget: acme can reach models without a price");
+    assertNoSecrets(run);
+  }
+
+  @Test
   void validateConfigTakesThePathFromTheEnvironment() throws Exception {
     Run run = sluice(Map.of("SLUICE_CONFIG", write(broken()).toString()), "--validate-config");
     assertThat(run.exitCode()).isNotZero();
