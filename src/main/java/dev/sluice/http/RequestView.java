@@ -5,7 +5,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.List;
 
 /**
- * The small typed view the gateway needs of a request body (SPEC §4 step 4), validated with OpenAI-style 400s.
+ * The small typed view the gateway needs of a request body, validated with OpenAI-style 400s.
  * The original JSON tree is kept for forwarding; unknown fields pass through untouched.
  */
 record RequestView(String model, boolean stream, boolean includeUsage, boolean base64Embeddings) {

@@ -13,7 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A client that goes away resets the upstream within 1 s and frees its in-flight slot, in every window (notes C1):
+ * A client that goes away resets the upstream within 1 s and frees its in-flight slot, in every window:
  * before headers, before the first token, mid-stream, and during a non-streaming call. The provider timeouts here are
  * 10 s, so only the disconnect can explain a close within 1 s.
  */

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Retries, fallback, cool-downs and breakers (SPEC §8; reliability notes §4.2 cases 1–8, 16, 17). */
+/** Retries, fallback, cool-downs and breakers. */
 class ResilienceTest {
   static final String ADMIN_TOKEN = "admin-secret-token-1234567890";
   static final String CHAT = "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";

@@ -10,7 +10,7 @@ import dev.sluice.testing.TestGateway;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The gateway keeps a quiet stream warm with {@code : ping} comments (SPEC §8), without touching the data events. */
+/** The gateway keeps a quiet stream warm with {@code : ping} comments, without touching the data events. */
 class SseKeepaliveTest extends GatewayTest {
   static final String SERVER = "{ port: 0, instances: 1, shutdown-grace: 2s, sse-keepalive: 100ms }";
   static final String TIMEOUTS = "{ connect: 500ms, headers: 1s, first-token: 1s, idle: 2s, total: 1s }";

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The upstream pool is bounded (8 connections, 4 waiting): beyond it requests get a fast 503 {@code overloaded}
- * instead of queueing without bound (SPEC §8, notes C5).
+ * instead of queueing without bound.
  */
 class UpstreamPoolTest extends GatewayTest {
   record Outcome(int status, String code, long millis) {}
