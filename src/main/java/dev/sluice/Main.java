@@ -89,6 +89,12 @@ public final class Main {
       System.out.println("sluice " + version());
       return;
     }
+    String portEnv = env.get("SLUICE_PORT");
+    if (portEnv != null && !portEnv.isBlank() && !isPort(portEnv.trim())) {
+      System.err.println("sluice: SLUICE_PORT=" + portEnv + " (expected: a port 0..65535)");
+      System.exit(2);
+      return;
+    }
     String configPath = options.getOrDefault("--config", env.get("SLUICE_CONFIG"));
     SluiceConfig config;
     EmbeddedDefaults.Defaults defaults = null;
@@ -301,6 +307,10 @@ public final class Main {
     Set<String> all = new java.util.HashSet<>(a);
     all.addAll(b);
     return all;
+  }
+
+  private static boolean isPort(String text) {
+    return text.matches("\\d{1,5}") && Integer.parseInt(text) <= 65535;
   }
 
   /** The build's version (from the filtered {@code sluice-version.properties}), or {@code unknown}. */

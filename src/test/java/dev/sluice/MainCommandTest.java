@@ -114,6 +114,14 @@ class MainCommandTest {
     assertThat(run.stdout() + run.stderr()).doesNotContain("listening", "Exception", "\tat ");
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"eighty", "70000", "-1"})
+  void aBadPortInTheEnvironmentIsNamedWithoutAStackTrace(String port) throws Exception {
+    Run run = sluice(Map.of("SLUICE_PORT", port));
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.stderr()).contains("SLUICE_PORT=" + port + " (expected: a port 0..65535)").doesNotContain("\tat ");
+  }
+
   @Test
   void versionPrintsTheBuildVersionAndExitsZero() throws Exception {
     Run run = sluice(Map.of(), "--version");
