@@ -7,7 +7,7 @@
 //   bench-limits  requests/tokens per minute, in-flight cap and a daily budget, all far too high to trip, on the alias
 //                 `mock-priced` (upstream model `mock-priced`, which has a price, so cost is computed and booked);
 //   bench-cache   response cache on (ttl 10m), alias `mock`;
-//   bench-full    both: limits + budget + price + cache (SPEC §12's "full hot path").
+//   bench-full    both: limits + budget + price + cache (the "full hot path").
 // Digests are HMAC-SHA256(pepper, key) in hex, the format of `sluice hash-key` (run.sh cross-checks one).
 // Usage: node gen-config.mjs OUT MOCK_PORT SLUICE_PORT PEPPER BENCH_KEY TENANTS MAX_CONNECTIONS
 //          [--redis redis://127.0.0.1:PORT] [--redis-timeout 1s] [--limits-key K] [--cache-key K] [--full-key K]

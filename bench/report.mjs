@@ -193,7 +193,7 @@ const warmIdle = notes.rss_sluice_warm_idle_kb;
 g.push(['P8 idle RSS (after warm-up)', '≤ 256 MB (stretch ≤ 128 MB)', `${mb(warmIdle)} (${mb(notes.rss_sluice_start_kb)} right after start, ${mb(idle)} idle after the wrk scenarios)`, pass(warmIdle ? warmIdle / 1024 <= 256 : null)]);
 const gates = hasCore ? g : [];
 gates.push(...featureLines.gates);
-p(`## SPEC §12 targets (Sluice)`);
+p(`## Targets (Sluice)`);
 p();
 p(`| # | must hold | measured | verdict |`);
 p(`| --- | --- | --- | --- |`);
@@ -327,7 +327,7 @@ function featureReport() {
     L();
   }
   if (any('full_mem', 'full_redis')) {
-    L(`### Full hot path (SPEC §12 conditions)`);
+    L(`### Full hot path`);
     L();
     L(`Tenant \`bench-full\`: limits + budget + price + cache on, every request a cache MISS (unique bodies, \`temperature: 0\`): `
       + `key auth, rate limit, budget, cache lookup forced to miss, upstream, store, usage event, metrics, ledger, access log.`);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Attempt loop and circuit breakers (SPEC §8): what they cost on the happy path, and how fast the 503 is when every
+# Attempt loop and circuit breakers: what they cost on the happy path, and how fast the 503 is when every
 # breaker is open. One command: bench/routing.sh (about 2½ minutes; builds target/sluice.jar if missing).
 #
 # 1. In process (bench/AttemptLoopBench.java): CPU ns per request of AttemptLoop over 1 and over 3 weighted

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sluice benchmark (SPEC §12): direct-to-mock vs plain HAProxy vs Sluice, same mock, same run, 127.0.0.1.
+# Sluice benchmark: direct-to-mock vs plain HAProxy vs Sluice, same mock, same run, 127.0.0.1.
 # One command: bench/run.sh   — see docs/benchmarks.md for what each scenario measures.
 # Results: printed, and written to bench/results/latest.md (+ raw logs in bench/results/run-<timestamp>/).
 #

@@ -168,8 +168,11 @@ public final class Gateway {
   private DeploymentHealth health(SluiceConfig config, Clock clock) {
     DeploymentHealth health = new DeploymentHealth(config.resilience(), clock);
     metrics.registerCounter("llm_possible_duplicate_total", "scope", "upstream", health, DeploymentHealth::possibleDuplicates);
+    java.util.Set<String> registered = new java.util.HashSet<>();
     for (ModelRoute route : config.models().values()) {
       for (Deployment d : route.deployments()) {
+        // aliases may share a deployment (and its breaker): one gauge per deployment
+        if (!registered.add(DeploymentHealth.name(d))) continue;
         DeploymentHealth.Entry entry = health.of(d);
         metrics.registerGauge("llm_circuit_state", "deployment", DeploymentHealth.name(d), entry, DeploymentHealth.Entry::state);
       }
@@ -209,21 +212,37 @@ public final class Gateway {
       if (event.tenant() == null || event.costUsd() <= 0) return;
       ledger.record(event).compose(v -> ledger.spend(event.tenant(), LocalDate.now(clock.withZone(ZoneOffset.UTC))))
           .onSuccess(spend -> java.util.Optional.ofNullable(state.get().tenantsById().get(event.tenant()))
-              .ifPresent(t -> {
-                double left = Double.MAX_VALUE;
-                double cap = 0;
-                if (t.budget().dailyUsd() != null) {
-                  left = t.budget().dailyUsd() - spend.dayUsd();
-                  cap = t.budget().dailyUsd();
-                }
-                if (t.budget().monthlyUsd() != null && t.budget().monthlyUsd() - spend.monthUsd() < left) {
-                  left = t.budget().monthlyUsd() - spend.monthUsd();
-                  cap = t.budget().monthlyUsd();
-                }
-                if (left != Double.MAX_VALUE) metrics.budgetRemaining(t.id(), Math.max(0, left), cap);
-              }));
+              .ifPresent(t -> publishBudget(t, spend)));
     });
+    publishBudgets(state.get().config());
     return consumer.completion();
+  }
+
+  /**
+   * The budget gauges of every tenant with a budget, from the ledger: present from the start (and after a reload),
+   * not only once a priced request was booked, so the budget panel and alert have data.
+   */
+  private void publishBudgets(SluiceConfig config) {
+    LocalDate today = LocalDate.now(clock.withZone(ZoneOffset.UTC));
+    for (dev.sluice.config.TenantConfig t : config.tenants()) {
+      if (t.budget().dailyUsd() == null && t.budget().monthlyUsd() == null) continue;
+      ledger.spend(t.id(), today).onSuccess(spend -> publishBudget(t, spend))
+          .onFailure(e -> LOG.debug("budget gauge of {} not published yet: {}", t.id(), e.toString()));
+    }
+  }
+
+  private void publishBudget(dev.sluice.config.TenantConfig t, SpendLedger.Spend spend) {
+    double left = Double.MAX_VALUE;
+    double cap = 0;
+    if (t.budget().dailyUsd() != null) {
+      left = t.budget().dailyUsd() - spend.dayUsd();
+      cap = t.budget().dailyUsd();
+    }
+    if (t.budget().monthlyUsd() != null && t.budget().monthlyUsd() - spend.monthUsd() < left) {
+      left = t.budget().monthlyUsd() - spend.monthUsd();
+      cap = t.budget().monthlyUsd();
+    }
+    if (left != Double.MAX_VALUE) metrics.budgetRemaining(t.id(), Math.max(0, left), cap);
   }
 
   /** The admin listener, only when an admin token is configured (an unauthenticated admin API is never served). */
@@ -235,7 +254,7 @@ public final class Gateway {
     }
     admin = vertx.createHttpServer(new HttpServerOptions().setHost(server.adminHost()).setPort(server.adminPort()))
         .requestHandler(new AdminRouter(vertx, state::get, ledger, clock, services.health()).router());
-    return admin.listen().map(s -> {
+    return ListenFailure.named(admin.listen(), server.adminHost(), server.adminPort()).map(s -> {
       adminPort = s.actualPort();
       return null;
     });
@@ -296,6 +315,7 @@ public final class Gateway {
   public void apply(SluiceConfig config) {
     GatewayState next = GatewayState.build(versions.incrementAndGet(), config);
     state.set(next);
+    if (ledger != null) publishBudgets(config);
     LOG.info("config version {} active: {} tenants, {} aliases, {} providers", next.version(), config.tenants().size(),
         config.models().size(), config.providers().size());
   }

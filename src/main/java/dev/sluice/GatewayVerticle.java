@@ -65,7 +65,7 @@ public final class GatewayVerticle extends VerticleBase {
             options))
         .requestHandler(api.router())
         .invalidRequestHandler(ApiRouter::invalidRequest);
-    return this.server.listen();
+    return ListenFailure.named(this.server.listen(), server.host(), port);
   }
 
   public int actualPort() {

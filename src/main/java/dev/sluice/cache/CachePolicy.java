@@ -7,7 +7,7 @@ import java.time.Duration;
 import java.util.Locale;
 
 /**
- * Cacheability (SPEC §7): the tenant opted in, and the request is deterministic — chat with {@code temperature == 0}
+ * Cacheability: the tenant opted in, and the request is deterministic — chat with {@code temperature == 0}
  * (absent means the provider's default, which is not 0) and one choice; embeddings always — or the client forces it
  * with the LiteLLM-compatible {@code cache} body object. Controls: {@code Cache-Control: no-cache} (skip the read),
  * {@code no-store} (skip the write), {@code max-age=N} (older entries are misses), and the same in the body object

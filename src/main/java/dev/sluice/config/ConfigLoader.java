@@ -100,7 +100,8 @@ public final class ConfigLoader {
     }
     if (tree == null || tree.isMissingNode() || tree.isNull()) tree = YAML.createObjectNode();
     if (!tree.isObject()) throw new ConfigException("(document): " + tree.getNodeType() + " (expected: a mapping of sections)");
-    List<String> problems = new ArrayList<>();
+    // Unknown keys first: a misspelt required key would otherwise surface only as "missing" or "empty".
+    List<String> problems = new ArrayList<>(ConfigSchema.unknownKeys(tree));
     Set<String> fromEnv = new HashSet<>();
     JsonNode substituted = substitute(tree, "", env, problems, fromEnv);
     if (!problems.isEmpty()) throw new ConfigException(problems);

@@ -3,8 +3,8 @@ package dev.sluice.config;
 import java.time.Duration;
 
 /**
- * Attempts, backoff, breakers and cooldowns across an alias's deployments (SPEC §8). Defaults follow
- * notes/reliability-and-security.md §1.9.
+ * Attempts, backoff, breakers and cooldowns across an alias's deployments. The defaults are the common gateway
+ * practice: a few attempts with full-jitter backoff, a failure-rate breaker over a short call window.
  *
  * @param maxAttempts attempts per request across all deployments
  * @param deadline overall time for all attempts of one request up to its commit point

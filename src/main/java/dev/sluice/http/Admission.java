@@ -21,7 +21,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 
 /**
- * Pipeline step 5–6 (SPEC §4): context-window guard, then the rate limiter (reserving prompt tokens + maximum output
+ * Admission: context-window guard, then the rate limiter (reserving prompt tokens + maximum output
  * tokens) and the budget (reserving the worst-case cost). Maps denials to the error contract and writes the
  * {@code x-ratelimit-*} headers; {@link #settle} books actual usage on every exit path.
  */

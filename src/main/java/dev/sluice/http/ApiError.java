@@ -1,7 +1,7 @@
 package dev.sluice.http;
 
 /**
- * A failure already expressed in the OpenAI error contract (SPEC §10). Stackless; built only by
+ * A failure already expressed in the OpenAI error contract. Stackless; built only by
  * {@link ErrorResponder} and the request-validation code of this package.
  *
  * @param retryAfterMillis -1 for none; otherwise sent as {@code retry-after} (integer s, 1..60) and {@code retry-after-ms}

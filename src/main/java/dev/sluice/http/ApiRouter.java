@@ -87,6 +87,7 @@ public final class ApiRouter {
     if (clientId != null) ctx.response().putHeader("x-client-request-id", clientId);
     Exchange ex = new Exchange(requestId, state.get(), ctx.response(), publisher, this::release, admission);
     ex.clientRequestId = clientId;
+    ex.endpoint = endpointOf(ctx.request().path()); // known before auth, so a 401 on chat is logged as chat
     ctx.put(Exchange.KEY, ex);
     ctx.response().closeHandler(v -> {
       ex.cancellation.cancel();
@@ -109,6 +110,14 @@ public final class ApiRouter {
       return;
     }
     ctx.next();
+  }
+
+  /** The bounded endpoint label of an API path: {@code chat}, {@code embeddings}, {@code models} or {@code other}. */
+  static String endpointOf(String path) {
+    if ("/v1/chat/completions".equals(path)) return "chat";
+    if ("/v1/embeddings".equals(path)) return "embeddings";
+    if (path != null && (path.equals("/v1/models") || path.startsWith("/v1/models/"))) return "models";
+    return "other";
   }
 
   private void release(Exchange ex) {

@@ -15,7 +15,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.function.Consumer;
 
 /**
- * Pipeline step 7 (SPEC §7): look the request up, serve a hit, or coalesce identical misses behind one leader whose
+ * The cache step of the pipeline: look the request up, serve a hit, or coalesce identical misses behind one leader whose
  * complete answer is stored and handed to its followers. A leader that fails passes its failure to the followers;
  * a leader whose answer cannot be shared (truncated, filtered, cancelled) releases them to go upstream themselves.
  */

@@ -24,8 +24,8 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 
 /**
- * {@code POST /v1/chat/completions} and {@code POST /v1/embeddings}: the pipeline of SPEC §4 after auth and body
- * limits. Steps: parse → route → (admission, §6) → (cache, §7) → attempts to the commit point → respond → settle.
+ * {@code POST /v1/chat/completions} and {@code POST /v1/embeddings}: the request pipeline after auth and body
+ * limits. Steps: parse → route → admission → cache → attempts to the commit point → respond → settle.
  */
 final class CompletionsHandler {
   private final Vertx vertx;
@@ -107,7 +107,7 @@ final class CompletionsHandler {
         });
   }
 
-  /** A shallow copy addressed to the deployment; streams always ask for usage so it can be settled (SPEC §9). */
+  /** A shallow copy addressed to the deployment; streams always ask for usage so it can be settled. */
   private static JsonObject upstreamBody(JsonObject body, Deployment deployment, RequestView view) {
     JsonObject copy = new JsonObject(new LinkedHashMap<>(body.getMap()));
     copy.put("model", deployment.model());

@@ -5,7 +5,7 @@ import io.vertx.core.http.HttpServerResponse;
 import java.util.Set;
 
 /**
- * Allow-lists for headers crossing the gateway (SPEC §10). Everything not listed is dropped in both directions:
+ * Allow-lists for headers crossing the gateway. Everything not listed is dropped in both directions:
  * client credentials, cookies, {@code x-sluice-*} controls and hop-by-hop headers never reach a provider, and
  * provider cookies or organisation/project ids never reach a client.
  */

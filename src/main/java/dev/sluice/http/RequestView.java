@@ -7,7 +7,7 @@ import java.math.BigInteger;
 import java.util.List;
 
 /**
- * The small typed view the gateway needs of a request body (SPEC §4 step 4), validated with OpenAI-style 400s.
+ * The small typed view the gateway needs of a request body, validated with OpenAI-style 400s.
  * Every field that admission turns into a reservation or a cost is type- and range-checked here, so no client
  * number reaches the arithmetic unbounded. The original JSON tree is kept for forwarding; unknown fields pass
  * through untouched.

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * tenant ({@code sluice:rl:{t:<id>}:…}) so Redis Cluster works, a TTL on every key, {@code EVALSHA} with a
  * {@code NOSCRIPT} reload.
  *
- * <p>Failure policy (explicit, as in SPEC §6): each command has a short timeout, a {@link RedisBreaker} skips Redis
+ * <p>Failure policy (explicit): each command has a short timeout, a {@link RedisBreaker} skips Redis
  * during an outage, and then a tenant is either served by a local bucket holding {@code limit ÷ expected replicas}
  * (fail-open, the default; counted) or refused with {@code LIMITER_UNAVAILABLE} (fail-closed). A corrupt bucket
  * (wrong type, non-numeric fields) is a limiter error for that request, repaired by deleting its keys, and counted.

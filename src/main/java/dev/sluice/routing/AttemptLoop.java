@@ -20,7 +20,7 @@ import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
- * Runs the attempts of one request up to the commit point (SPEC §8): deployments in order, skipping those whose
+ * Runs the attempts of one request up to the commit point: deployments in order, skipping those whose
  * breaker is open or that rest after a 429 or an auth/quota failure; at most {@code max-attempts} attempts inside one
  * deadline; a different deployment is tried at once, the same one again only after full-jitter exponential backoff
  * (or the provider's retry-after when ≤ {@code retry-after-max}); and retries of the whole process are capped by a

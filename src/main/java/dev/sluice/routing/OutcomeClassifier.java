@@ -4,7 +4,7 @@ import dev.sluice.upstream.UpstreamFailure;
 import io.vertx.core.json.JsonObject;
 
 /**
- * The one classification table of SPEC §8: what a failed attempt means for the request, the deployment and its
+ * The one classification table of failed attempts: what a failed attempt means for the request, the deployment and its
  * breaker. Only {@link Outcome#RETRYABLE} counts as a breaker failure.
  *
  * <pre>

@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 /**
- * OpenAI chat completions ↔ Anthropic Messages, request and non-streaming response (notes §2.1–2.3). Requests the
+ * OpenAI chat completions ↔ Anthropic Messages, request and non-streaming response. Requests the
  * Messages API cannot express are a 400 to the client, never a silently different request.
  */
 final class AnthropicMessages {

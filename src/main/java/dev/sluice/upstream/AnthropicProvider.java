@@ -67,7 +67,7 @@ public final class AnthropicProvider implements Provider {
   }
 
   /**
-   * Anthropic's named stream events → OpenAI chunks (notes §2.4). OpenAI tool indexes count tool_use blocks (a text
+   * Anthropic's named stream events → OpenAI chunks. OpenAI tool indexes count tool_use blocks (a text
    * block usually holds Anthropic index 0); usage is cumulative in {@code message_delta}, so the last value wins.
    * {@code ping}, {@code content_block_stop}, thinking and unknown events produce nothing, so they are neither the
    * commit point nor idle-timer progress.

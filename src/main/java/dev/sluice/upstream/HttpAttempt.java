@@ -108,7 +108,7 @@ final class HttpAttempt implements ChunkStream, SseParser.Listener {
     if (status < 200 || status > 299) {
       readBounded(resp, MAX_ERROR_BODY, body -> {
         // A 5xx whose body is not JSON at all is an HTML page from a proxy or load balancer in front of the provider:
-        // a malformed response (502 upstream_bad_response, notes U9), not the provider's own status. Still retryable.
+        // a malformed response (502 upstream_bad_response), not the provider's own status. Still retryable.
         if (status >= 500 && isErrorPage(body)) {
           fail(UpstreamFailure.of(UpstreamFailure.Kind.BAD_RESPONSE, "upstream sent a non-JSON error page"));
         } else {

@@ -15,7 +15,7 @@ import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The Prometheus meters of SPEC §9, fed from usage events (so the request path never waits on them). Labels come
+ * The Prometheus meters, fed from usage events (so the request path never waits on them). Labels come
  * only from bounded, configured sets — tenant ids and aliases from config (anything else becomes {@code other}),
  * provider names, status classes, cache results — never keys, request ids or users. Histograms use explicit
  * buckets for LLM latencies (TTFT 10 ms–60 s, duration 50 ms–10 min) and for gateway overhead (50 µs–100 ms).

@@ -84,16 +84,26 @@ public record UsageEvent(long timestampMillis, String requestId, String clientRe
         .put("cached_tokens", cachedTokens)
         .put("reasoning_tokens", reasoningTokens)
         .put("usage_source", usageSource)
-        .put("cost_usd", costUsd)
+        .put("cost_usd", usd(costUsd))
         .put("latency_ms", round(latencyMs))
         .put("ttft_ms", ttftMs < 0 ? null : round(ttftMs))
         .put("overhead_ms", round(overheadMs));
     if (!unbilled.isEmpty()) {
-      json.put("unbilled_attempts", unbilled.size()).put("unbilled_cost_usd", unbilledCostUsd());
+      json.put("unbilled_attempts", unbilled.size()).put("unbilled_cost_usd", usd(unbilledCostUsd()));
     }
     if (!upstreamErrors.isEmpty()) json.put("upstream_error", upstreamErrorList());
     json.getMap().values().removeIf(v -> v == null);
     return json;
+  }
+
+  /**
+   * USD to 12 decimal places, as a decimal rather than a double: {@code 0.0000072}, not {@code 7.2000000000000005E-6}
+   * (the access log writes it in plain notation).
+   */
+  static java.math.BigDecimal usd(double value) {
+    if (value == 0 || !Double.isFinite(value)) return java.math.BigDecimal.ZERO;
+    java.math.BigDecimal rounded = java.math.BigDecimal.valueOf(value).setScale(12, java.math.RoundingMode.HALF_EVEN);
+    return rounded.signum() == 0 ? java.math.BigDecimal.ZERO : rounded.stripTrailingZeros();
   }
 
   private static double round(double ms) {

@@ -46,7 +46,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** An Anthropic provider behind the gateway, seen through the official openai-java SDK (SPEC §8, notes §2). */
+/** An Anthropic provider behind the gateway, seen through the official openai-java SDK. */
 class AnthropicProviderTest {
   static final String ARGS = "{\"city\":\"Paris\",\"unit\":\"celsius\"}";
 

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** An Azure OpenAI provider behind the gateway, seen through the official openai-java SDK (SPEC §8, notes §2.6). */
+/** An Azure OpenAI provider behind the gateway, seen through the official openai-java SDK. */
 class AzureOpenAiProviderTest {
   static final String TEXT = "The quick brown fox jumps over the lazy dog.";
   static final String STREAM = "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";

@@ -20,7 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Malformed, oversized, unauthorised and forbidden requests (SPEC §4 steps 1-5, §5, §10, §11): each gets a precise
+ * Malformed, oversized, unauthorised and forbidden requests: each gets a precise
  * 4xx in the OpenAI error envelope, the upstream never sees it, and the gateway keeps serving afterwards.
  */
 class BadInputTest extends GatewayTest {

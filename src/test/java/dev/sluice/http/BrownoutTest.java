@@ -31,7 +31,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Brownout and recovery (reliability notes §4.3 L3) on a scenario clock: 25 requests per scenario second for 36 s
+ * Brownout and recovery on a scenario clock: 25 requests per scenario second for 36 s
  * against an alias whose primary is healthy for 8 s, then browns out for 8 s (50 % 503, 25 % answered 2 s later),
  * is hard down for 10 s, then healthy again; the fallback stays healthy. Breakers use the production window (20
  * calls, 10 minimum, 50 %) and 3 probes, with the open period scaled from 30 s to 2 s.

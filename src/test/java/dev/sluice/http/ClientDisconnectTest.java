@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * A client that goes away resets the upstream and frees its in-flight slot, in every window (notes C1): before
+ * A client that goes away resets the upstream and frees its in-flight slot, in every window: before
  * headers, before the first token, mid-stream, and during a non-streaming call. The upstream never ends by itself and
  * the provider timeouts ({@link TestGateway#DEFAULT_TIMEOUTS}, 60 s) are far beyond the 20 s this test waits, so only
  * the disconnect can explain the close. How fast it propagates is not asserted: that is a benchmark's business.

@@ -17,7 +17,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Failures before the commit point (SPEC §8, notes U3, U6, U9, U10, U4): nothing is streamed, the client gets one JSON
+ * Failures before the commit point: nothing is streamed, the client gets one JSON
  * error envelope with the mapped status, and a timed-out upstream connection is closed.
  */
 class CommitPointTest extends GatewayTest {

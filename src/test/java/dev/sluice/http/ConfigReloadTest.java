@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SPEC §3 reload: validate-then-swap. New tenants authenticate at once, removed ones get 401, requests in flight
+ * Config reload: validate-then-swap. New tenants authenticate at once, removed ones get 401, requests in flight
  * finish on the snapshot they started with, and a broken file leaves the running config in place.
  */
 class ConfigReloadTest extends GatewayTest {

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The official {@code openai-java} SDK, pointed at the gateway, sees what it would see from OpenAI (SPEC §1, §2, §10). */
+/** The official {@code openai-java} SDK, pointed at the gateway, sees what it would see from OpenAI. */
 class OpenAiJavaSdkTest {
   static final String TEXT = "The quick brown fox jumps over the lazy dog.";
   static final String ARGS = "{\"city\":\"Paris\",\"unit\":\"celsius\"}";

@@ -28,7 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Retries, fallback, cool-downs and breakers (SPEC §8; reliability notes §4.2 cases 1–8, 16, 17). The gateway runs on
+ * Retries, fallback, cool-downs and breakers. The gateway runs on
  * a {@link ManualClock}: rest periods and open breakers last until a test moves the clock, however slowly a loaded
  * machine runs it. The primary's timeouts are far away except where a test is about one.
  */

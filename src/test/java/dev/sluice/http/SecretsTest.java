@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SPEC §5, §10, §11: tenant keys, their digests, the pepper and provider keys never reach a response, a log line or
+ * Tenant keys, their digests, the pepper and provider keys never reach a response, a log line or
  * the provider; client credentials and cookies are never forwarded; provider cookies and account ids never come back.
  */
 class SecretsTest {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Graceful drain (SPEC §2, §13): {@code Gateway.stop()} stops taking traffic, reports not-ready, and lets requests
+ * Graceful drain: {@code Gateway.stop()} stops taking traffic, reports not-ready, and lets requests
  * already in flight finish.
  */
 class ShutdownTest {

@@ -12,7 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The gateway keeps a quiet stream warm with {@code : ping} comments (SPEC §8), without touching the data events. The
+ * The gateway keeps a quiet stream warm with {@code : ping} comments, without touching the data events. The
  * upstream sends its next event only after the client has seen a ping, so the ping can only come from the gateway's
  * keep-alive, and no delay is raced against a timer.
  */

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A slow client pauses upstream reads instead of making the gateway buffer the stream (SPEC §8, notes C2). The
+ * A slow client pauses upstream reads instead of making the gateway buffer the stream. The
  * upstream offers 256 MiB, far more than every socket buffer on the path can hold, so it can only finish if the
  * gateway buffers without bound.
  */

@@ -14,7 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Streams after the commit point (SPEC §8, notes U7–U9, B2): complete streams, and failures that must end in-band. */
+/** Streams after the commit point: complete streams, and failures that must end in-band. */
 class StreamFaultTest extends GatewayTest {
   static final String STREAM = "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   static final String STREAM_WITH_USAGE = "{\"model\":\"gpt-4o-mini\",\"stream\":true,"

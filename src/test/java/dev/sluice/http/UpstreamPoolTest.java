@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The upstream pool is bounded (8 connections, 4 waiting): beyond it requests get an immediate 503 {@code overloaded}
- * instead of queueing without bound (SPEC §8, notes C5). "Immediate" is shown by order, not by a stopwatch: the
+ * instead of queueing without bound. "Immediate" is shown by order, not by a stopwatch: the
  * refusals arrive while every admitted request is still held by the upstream, so nothing can have freed a connection.
  */
 class UpstreamPoolTest extends GatewayTest {

@@ -68,6 +68,16 @@ class UsageEventsTest {
   static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
   @Test
+  void aRejectedKeyIsLoggedUnderTheEndpointItCalled() throws Exception {
+    HttpResponse<String> chat = Http.post(gateway.baseUrl() + "/chat/completions", "sk-not-a-key", CHAT);
+    assertThat(chat.statusCode()).isEqualTo(401);
+    assertThat(eventFor(chat).endpoint()).isEqualTo("chat");
+    HttpResponse<String> embeddings = Http.post(gateway.baseUrl() + "/embeddings", "sk-not-a-key", "{\"model\":\"x\",\"input\":\"a\"}");
+    assertThat(eventFor(embeddings).endpoint()).isEqualTo("embeddings");
+    assertThat(eventFor(Http.get(gateway.baseUrl() + "/models", "sk-not-a-key")).endpoint()).isEqualTo("models");
+  }
+
+  @Test
   void successStreamHitRejectionAndUpstreamErrorEachPublishOneEvent() throws Exception {
     String url = gateway.baseUrl() + "/chat/completions";
     UsageEvent ok = eventFor(Http.post(url, TestGateway.KEY, CHAT));

@@ -7,7 +7,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
-/** The OpenAI → Anthropic mapping tables of notes §2.1–2.2, case by case. */
+/** The OpenAI → Anthropic request and response mappings, case by case. */
 class AnthropicMessagesTest {
   static JsonObject request(JsonObject extra) {
     JsonObject tools = new JsonObject().put("type", "function").put("function", new JsonObject().put("name", "f"));
