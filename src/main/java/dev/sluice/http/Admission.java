@@ -125,15 +125,15 @@ final class Admission {
   }
 
   /**
-   * One choice's output limit: the request's own, or the alias's {@code max-output-tokens} when it asks none. Asking
-   * more than the alias allows is a 400, as OpenAI answers it: the reservation is never sized from an unbounded
+   * One choice's output limit: the request's own, or the alias's default when it asks none. Asking more than the
+   * alias's {@code max-output-tokens} (or, when that is not set, its context window) is a 400, as OpenAI answers it: the reservation is never sized from an unbounded
    * client number.
    */
   static long perChoiceOutput(RequestView view, ModelRoute route) {
-    if (view.maxTokens() <= 0) return route.maxOutputTokens();
-    if (view.maxTokens() > route.maxOutputTokens()) {
+    if (view.maxTokens() <= 0) return route.defaultOutputTokens();
+    if (view.maxTokens() > route.outputCeiling()) {
       throw ApiError.invalidRequest("invalid_value", view.maxTokensParam(), view.maxTokensParam() + " is too large: "
-          + view.maxTokens() + ". This model supports at most " + route.maxOutputTokens()
+          + view.maxTokens() + ". This model supports at most " + route.outputCeiling()
           + " completion tokens, whereas you provided " + view.maxTokens() + ".").asFailure();
     }
     return view.maxTokens();

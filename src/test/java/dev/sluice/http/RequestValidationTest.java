@@ -104,12 +104,26 @@ class RequestValidationTest extends GatewayTest {
 
   @Test
   void maxTokensAboveTheAliasLimitIs400LikeOpenAi() throws Exception {
+    gateway.close();
+    gateway = TestGateway.start(vertx, ConfigLoader.parse(TestGateway.yaml(upstream.baseUrl(), "").replace(
+        "gpt-4o-mini: { deployments: [ { provider: fake, model: upstream-mini } ] }",
+        "gpt-4o-mini: { deployments: [ { provider: fake, model: upstream-mini } ], max-output-tokens: 4096 }"), Map.of()));
     JsonObject error = assertRejected(postChat(chat("\"max_tokens\":4097")), "max_tokens", "invalid_value");
     assertThat(error.getString("message"))
         .isEqualTo("max_tokens is too large: 4097. This model supports at most 4096 completion tokens, whereas you provided 4097.");
     // the larger of the two fields counts: a provider may honour either
     assertRejected(postChat(chat("\"max_completion_tokens\":10,\"max_tokens\":5000")), "max_tokens", "invalid_value");
     assertRejected(postChat(chat("\"max_completion_tokens\":5000,\"max_tokens\":10")), "max_completion_tokens", "invalid_value");
+  }
+
+  @Test
+  void withoutAnAliasLimitTheContextWindowBoundsMaxTokens() throws Exception {
+    // no max-output-tokens on the alias: 4096 is only what a request without max_tokens reserves
+    assertThat(postChat(chat("\"max_tokens\":16384")).statusCode()).isEqualTo(200);
+    HttpResponse<String> beyond = postChat(chat("\"max_tokens\":128001"));
+    assertThat(beyond.statusCode()).isEqualTo(400);
+    assertThat(error(beyond).getString("param")).isEqualTo("max_tokens");
+    assertThat(upstream.requestCount()).as("only the request within the window went upstream").isEqualTo(1);
   }
 
   @ParameterizedTest(name = "{0}")
