@@ -38,6 +38,7 @@ class ServerLimitsConfigTest {
   void metricsCanMoveToTheApiPortOrBeTurnedOff() {
     assertThat(ConfigLoader.parse("server: { metrics: api }\n" + REST, Map.of()).server().metricsListener().onApiPort()).isTrue();
     assertThat(ConfigLoader.parse("server: { metrics: \"off\" }\n" + REST, Map.of()).server().metricsListener().off()).isTrue();
+    assertThat(ConfigLoader.parse("server: { metrics: off }\n" + REST, Map.of()).server().metricsListener().off()).isTrue();
     assertThat(ConfigLoader.parse("server: { metrics: \"[::1]:9100\" }\n" + REST, Map.of()).server().metricsListener())
         .isEqualTo(new ServerConfig.MetricsListener(false, "::1", 9100));
   }
