@@ -33,6 +33,7 @@ const lines = [
   '  host: 127.0.0.1',
   '  instances: 0',
   '  shutdown-grace: 2s',
+  '  metrics: api                   # the bench scrapes /metrics on the client port (loopback here), one port per gateway',
   ...(opt.redis ? ['redis:', `  url: "${opt.redis}"`, `  command-timeout: ${opt['redis-timeout'] ?? '50ms'}`] : []),
   'security:',
   `  key-pepper: "${pepper}"`,

@@ -48,7 +48,7 @@ java -Xmx256m -jar "$JAR" mock-upstream --port "$MOCK_PORT" --latency 0ms > "$RU
 PIDS+=($!)
 DIGEST=$(SLUICE_KEY_PEPPER=$PEPPER java -jar "$JAR" hash-key "$KEY")
 cat > "$RUN/sluice.yaml" <<EOF
-server: { port: $GW_PORT, instances: 2 }
+server: { port: $GW_PORT, instances: 2, metrics: off }
 security: { key-pepper: "$PEPPER" }
 providers:
   up-a: { type: openai-compatible, base-url: "http://127.0.0.1:$MOCK_PORT/v1", max-connections: 256 }

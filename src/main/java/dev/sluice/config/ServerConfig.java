@@ -74,7 +74,8 @@ public record ServerConfig(Integer port, String host, Integer adminPort, String 
   }
 
   private static MetricsListener metricsListener(String value) {
-    if (value.equals("off")) return new MetricsListener(false, null, -1);
+    // YAML 1.1 reads an unquoted off as false
+    if (value.equals("off") || value.equals("false")) return new MetricsListener(false, null, -1);
     if (value.equals("api")) return new MetricsListener(true, null, -1);
     int colon = value.lastIndexOf(':');
     String expected = " (expected: HOST:PORT such as 127.0.0.1:9464, api or off)";

@@ -60,6 +60,18 @@ class SlowClientTest extends GatewayTest {
     assertThat(raw.closedByServer()).isTrue();
   }
 
+  /** Finding 4's reproduction scaled down: 2,000 connections with unfinished heads → 200; none is held. */
+  @Test
+  void manyUnfinishedHeadsAreAllAnswered408AndClosed() throws Exception {
+    restart("header-timeout: 300ms");
+    for (int i = 0; i < 200; i++) open().write("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-" + i + ": ");
+    for (RawHttp raw : sockets) {
+      assertEnvelope(raw.readResponse(), 408, "request_timeout");
+      assertThat(raw.closedByServer()).isTrue();
+    }
+    assertThat(Http.get("http://127.0.0.1:" + gateway.port() + "/health/live", null).statusCode()).isEqualTo(200);
+  }
+
   @Test
   void aConnectionThatSendsNothingGets408() throws Exception {
     restart("header-timeout: 300ms");
