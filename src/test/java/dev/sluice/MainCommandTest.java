@@ -79,7 +79,8 @@ class MainCommandTest {
     assertThat(run.exitCode()).isNotZero();
     assertThat(run.stderr()).contains("invalid configuration", BROKEN_FIELD);
     assertThat(run.stdout() + run.stderr()).doesNotContain("listening");
-    assertThat(run.millis()).as("exit within a JVM start, not a startup timeout").isLessThan(15_000);
+    // far below the 60 s startup timeout, far above a JVM start on a loaded machine
+    assertThat(run.millis()).as("exit within a JVM start, not a startup timeout").isLessThan(45_000);
     assertNoSecrets(run);
   }
 

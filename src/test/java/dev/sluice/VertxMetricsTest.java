@@ -29,7 +29,7 @@ class VertxMetricsTest {
           "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").statusCode()).isEqualTo(200);
       String[] scrape = {""};
       // the llm_* meters are fed by the usage event, which is published after the response
-      dev.sluice.testing.Await.until(vertx, java.time.Duration.ofSeconds(5), "usage event recorded",
+      dev.sluice.testing.Await.until(vertx, java.time.Duration.ofSeconds(20), "usage event recorded",
           () -> (scrape[0] = Http.get("http://127.0.0.1:" + gateway.metricsPort() + "/metrics", null).body()).contains("llm_requests_total{"));
       assertThat(scrape[0]).contains("vertx_http_client_requests_total");
       assertThat(scrape[0].contains("vertx_http_server_requests_total")).isEqualTo(serverMeters);

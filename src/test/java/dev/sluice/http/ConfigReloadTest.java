@@ -79,7 +79,7 @@ class ConfigReloadTest extends GatewayTest {
         .header("authorization", "Bearer " + TestGateway.KEY).header("content-type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofString(CHAT.replace("\"messages\"", "\"stream\":true,\"messages\""))).build(),
         HttpResponse.BodyHandlers.ofLines());
-    HttpResponse<Stream<String>> response = pending.get(10, TimeUnit.SECONDS);
+    HttpResponse<Stream<String>> response = pending.get(20, TimeUnit.SECONDS);
     assertThat(response.statusCode()).isEqualTo(200);
 
     long before = gateway.gateway.state().version();

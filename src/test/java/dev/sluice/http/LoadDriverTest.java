@@ -59,7 +59,7 @@ class LoadDriverTest {
 
   @Test
   void aHealthyGatewayPassesTheThresholdsWithEveryStreamComplete() throws Exception {
-    NodeSdkCompatibilityTest.Result result = drive("mock", "--max-error-rate", "0", "--max-p99-ms", "5000");
+    NodeSdkCompatibilityTest.Result result = drive("mock", "--max-error-rate", "0", "--max-p99-ms", "60000");
     assertThat(result.exit()).as(result.output()).isZero();
     JsonObject summary = summary(result.output());
     assertThat(summary.getInteger("requests")).isEqualTo(60);

@@ -63,7 +63,7 @@ class MetricsTest {
     assertThat(Http.post(gateway.baseUrl() + "/embeddings", TestGateway.OTHER_KEY, embed).statusCode()).isEqualTo(200);
     assertThat(Http.post(gateway.baseUrl() + "/embeddings", TestGateway.OTHER_KEY, embed).statusCode()).isEqualTo(429);
 
-    Await.until(vertx, Duration.ofSeconds(5), "six requests counted",
+    Await.until(vertx, Duration.ofSeconds(20), "six requests counted",
         () -> {
           try {
             return scrape().lines().filter(l -> l.startsWith("llm_request_duration_seconds_count")).mapToDouble(

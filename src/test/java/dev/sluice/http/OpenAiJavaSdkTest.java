@@ -275,7 +275,7 @@ class OpenAiJavaSdkTest {
 
     assertThat(thrown).isInstanceOf(InternalServerException.class);
     InternalServerException error = (InternalServerException) thrown;
-    String requestId = usage.get(5, TimeUnit.SECONDS).requestId();
+    String requestId = usage.get(20, TimeUnit.SECONDS).requestId();
     assertThat(requestId).startsWith("req_");
     assertThat(error.headers().values("x-request-id")).containsExactly(requestId);
     assertThat(error.statusCode()).isBetween(500, 599);

@@ -44,7 +44,7 @@ class SharedBreakersTest {
     String yaml = """
         server: { port: 0, instances: 1, admin-port: 0, admin-token: "%s" }
         security: { key-pepper: "%s" }
-        redis: { url: "%s", command-timeout: 1s }
+        redis: { url: "%s", command-timeout: 5s }
         providers:
           primary: { type: openai-compatible, base-url: %s }
           backup: { type: openai-compatible, base-url: %s }
@@ -78,7 +78,7 @@ class SharedBreakersTest {
 
   @Test
   void aBreakerOpenedOnOneReplicaIsOpenOnTheOtherWithoutItCallingTheDeployment() throws Exception {
-    Await.until(vertx, Duration.ofSeconds(5), "both replicas subscribed",
+    Await.until(vertx, Duration.ofSeconds(20), "both replicas subscribed",
         () -> redisServer.command("PUBSUB", "NUMSUB", "sluice:breakers").contains("2"));
     for (int i = 0; i < 2; i++) {
       HttpResponse<String> response = Http.post(a.baseUrl() + "/chat/completions", TestGateway.KEY, CHAT);
@@ -87,7 +87,7 @@ class SharedBreakersTest {
     assertThat(breakerState(a)).isEqualTo("open");
     assertThat(primary.requestCount()).isEqualTo(2);
 
-    Await.until(vertx, Duration.ofSeconds(5), "replica b learns of the opening", () -> breakerState(b).equals("open"));
+    Await.until(vertx, Duration.ofSeconds(20), "replica b learns of the opening", () -> breakerState(b).equals("open"));
     HttpResponse<String> response = Http.post(b.baseUrl() + "/chat/completions", TestGateway.KEY, CHAT);
     assertThat(response.headers().firstValue("x-sluice-provider")).hasValue("backup");
     assertThat(response.headers().firstValue("x-sluice-fallback")).isEmpty(); // the primary was skipped, not tried

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
+import dev.sluice.testing.Gate;
 import dev.sluice.testing.RawHttp;
 import dev.sluice.testing.TestGateway;
 import io.vertx.core.Future;
@@ -29,16 +30,21 @@ class ShutdownTest {
   TestGateway gateway;
   CompletableFuture<Void> upstreamReached = new CompletableFuture<>();
   boolean stopped;
+  /** Holds the upstream's answer until the test has begun the stop: the request is in flight for as long as needed. */
+  final Gate gate = new Gate();
 
   @BeforeEach
   void start() {
     vertx = Vertx.vertx();
     upstream = FakeUpstream.start(vertx);
+    FakeUpstream.Script held = gate.holding(Scripts.chat("Slow but complete."));
     upstream.always(ex -> {
       upstreamReached.complete(null);
-      ex.vertx.setTimer(300, id -> Scripts.chat("Slow but complete.").play(ex));
+      held.play(ex);
     });
-    gateway = TestGateway.start(vertx, upstream.baseUrl());
+    // a grace far beyond the test's own pace, so a slow machine cannot turn the drain into a cut
+    gateway = TestGateway.start(vertx, upstream.baseUrl(), "{ port: 0, instances: 1, shutdown-grace: 60s }",
+        TestGateway.DEFAULT_TIMEOUTS);
   }
 
   @AfterEach
@@ -52,15 +58,16 @@ class ShutdownTest {
   void requestInFlightWhenStopIsCalledStillGetsIts200() throws Exception {
     try (RawHttp client = RawHttp.connect(gateway.port())) {
       client.write(slowChat());
-      upstreamReached.get(5, TimeUnit.SECONDS);
+      upstreamReached.get(20, TimeUnit.SECONDS);
       Future<Void> stopping = stopGateway();
       assertThat(stopping.isComplete()).as("stop waits for the request in flight").isFalse();
+      gate.open();
 
       RawHttp.Response response = client.readResponse();
       assertThat(response).isNotNull();
       assertThat(response.status()).isEqualTo(200);
       assertThat(response.body()).contains("Slow but complete.");
-      stopping.await(5, TimeUnit.SECONDS);
+      stopping.await(20, TimeUnit.SECONDS);
     }
   }
 
@@ -70,21 +77,22 @@ class ShutdownTest {
       assertThat(client.write(READY).readResponse().status()).isEqualTo(200);
       // Pipelined behind the slow request, the readiness check is answered only after stop() has begun draining.
       client.write(slowChat()).write(READY);
-      upstreamReached.get(5, TimeUnit.SECONDS);
+      upstreamReached.get(20, TimeUnit.SECONDS);
       Future<Void> stopping = stopGateway();
+      gate.open();
 
       assertThat(client.readResponse().status()).isEqualTo(200);
       RawHttp.Response ready = client.readResponse();
       assertThat(ready).as("readiness answer while draining").isNotNull();
       assertThat(ready.status()).isEqualTo(503);
       assertThat(ready.body()).contains("\"status\":\"draining\"");
-      stopping.await(5, TimeUnit.SECONDS);
+      stopping.await(20, TimeUnit.SECONDS);
     }
   }
 
   @Test
   void stoppedGatewayRefusesNewConnections() throws Exception {
-    stopGateway().await(5, TimeUnit.SECONDS);
+    stopGateway().await(20, TimeUnit.SECONDS);
     assertThatThrownBy(() -> RawHttp.connect(gateway.port()).close()).isInstanceOf(ConnectException.class);
   }
 

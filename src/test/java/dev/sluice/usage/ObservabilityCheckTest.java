@@ -55,11 +55,11 @@ class ObservabilityCheckTest {
     String yaml = """
         server: { port: 0, instances: 1 }
         security: { key-pepper: "%s" }
-        redis: { url: "%s", command-timeout: 500ms }
+        redis: { url: "%s", command-timeout: 5s }
         providers:
           mock: { type: mock, latency: 5ms, tokens-per-second: 2000 }
           flaky: { type: mock, latency: 1ms }
-          laggy: { type: mock, latency: 400ms, timeouts: { headers: 100ms } }
+          laggy: { type: mock, latency: 10m, timeouts: { headers: 100ms } }
         models:
           gpt-4o-mini: { deployments: [ { provider: mock, model: mock } ] }
           fallback: { deployments: [ { provider: flaky, model: "mock@status=503" }, { provider: mock, model: mock } ] }
