@@ -37,7 +37,7 @@ class FatalErrorsTest {
     vertx.runOnContext(v -> {
       throw new OutOfMemoryError("Java heap space");
     });
-    Await.until(vertx, Duration.ofSeconds(5), "halted", () -> halts.contains(3));
+    Await.until(vertx, Duration.ofSeconds(20), "halted", () -> halts.contains(3));
   }
 
   @Test
@@ -48,7 +48,7 @@ class FatalErrorsTest {
       throw new IllegalStateException("a bug, not fatal");
     });
     vertx.runOnContext(v -> after[0] = true);
-    Await.until(vertx, Duration.ofSeconds(5), "the event loop goes on", () -> after[0]);
+    Await.until(vertx, Duration.ofSeconds(20), "the event loop goes on", () -> after[0]);
     assertThat(halts).isEmpty();
   }
 

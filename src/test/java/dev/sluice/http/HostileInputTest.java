@@ -98,7 +98,9 @@ class HostileInputTest {
     String extra = (redis ? "redis: { url: \"" + redisServer.url() + "\", command-timeout: 2s }\n" : "")
         + "pricing: { upstream-mini: { input: 1.0, output: 2.0 }, upstream-embed: { input: 0.5 } }";
     String yaml = TestGateway.yaml(upstream.baseUrl(), extra)
-        .replace("keys: [ { id: acme-key-1,", "budget: { daily-usd: 50 }\n    keys: [ { id: acme-key-1,");
+        .replace("keys: [ { id: acme-key-1,", "budget: { daily-usd: 50 }\n    keys: [ { id: acme-key-1,")
+        .replace("gpt-4o-mini: { deployments: [ { provider: fake, model: upstream-mini } ] }",
+            "gpt-4o-mini: { deployments: [ { provider: fake, model: upstream-mini } ], max-output-tokens: 4096 }");
     gateway = TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()));
 
     List<Case> cases = new ArrayList<>(corpus());
@@ -382,7 +384,7 @@ class HostileInputTest {
   }
 
   UsageEvent eventFor(String requestId) throws Exception {
-    Await.until(vertx, Duration.ofSeconds(5), "usage event for " + requestId,
+    Await.until(vertx, Duration.ofSeconds(20), "usage event for " + requestId,
         () -> events.stream().anyMatch(e -> e.requestId().equals(requestId)));
     return events.stream().filter(e -> e.requestId().equals(requestId)).findFirst().orElseThrow();
   }

@@ -55,7 +55,7 @@ class InterruptedStreamTest extends GatewayTest {
       assertThat(received).doesNotContain("data: [DONE]");
       assertThat(client.endedWithLastChunk()).as("the response must not be declared complete").isFalse();
     }
-    Await.until(vertx, Duration.ofSeconds(5), "usage event", () -> !events.isEmpty());
+    Await.until(vertx, Duration.ofSeconds(20), "usage event", () -> !events.isEmpty());
     UsageEvent event = events.get(0);
     assertThat(event.outcome()).isEqualTo("partial_upstream_failure");
     assertThat(event.upstreamErrors()).containsExactly(new UsageEvent.UpstreamError("fake", "stream_cut"));

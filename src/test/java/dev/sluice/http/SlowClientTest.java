@@ -87,7 +87,7 @@ class SlowClientTest extends GatewayTest {
     assertEnvelope(raw.readResponse(), 408, "request_timeout");
     assertThat(raw.closedByServer()).isTrue();
     assertThat(upstream.requestCount()).isZero();
-    Await.until(vertx, Duration.ofSeconds(5), "upload slot given back",
+    Await.until(vertx, Duration.ofSeconds(20), "upload slot given back",
         () -> gateway.gateway.clientLimits().uploading("acme") == 0);
   }
 
@@ -154,12 +154,12 @@ class SlowClientTest extends GatewayTest {
     restart("max-connections-per-address: 2");
     RawHttp first = open();
     open().write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
-    Await.until(vertx, Duration.ofSeconds(5), "two connections counted", () -> sockets.get(1).responseWaiting());
+    Await.until(vertx, Duration.ofSeconds(20), "two connections counted", () -> sockets.get(1).responseWaiting());
     RawHttp third = open();
     assertEnvelope(third.readResponse(), 429, "too_many_connections");
     assertThat(third.closedByServer()).isTrue();
     first.close();
-    Await.until(vertx, Duration.ofSeconds(5), "a slot is free again after a close", () -> {
+    Await.until(vertx, Duration.ofSeconds(20), "a slot is free again after a close", () -> {
       try (RawHttp again = RawHttp.connect(gateway.port())) {
         again.write("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n");
         RawHttp.Response response = again.readResponse();

@@ -63,9 +63,13 @@ class UpstreamErrorCauseTest {
 
   /** The standard test gateway (one attempt per request) with provider {@code fake} at {@code baseUrl}. */
   void startGateway(String baseUrl, String extra) {
+    startGateway(baseUrl, extra, TestGateway.DEFAULT_TIMEOUTS);
+  }
+
+  void startGateway(String baseUrl, String extra, String timeouts) {
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    gateway = Gateway.start(vertx, ConfigLoader.parse(TestGateway.yaml(baseUrl, extra), Map.of()), 0, Clock.systemUTC(),
-        registry).await();
+    gateway = Gateway.start(vertx, ConfigLoader.parse(TestGateway.yaml(baseUrl, extra, TestGateway.DEFAULT_SERVER, timeouts),
+        Map.of()), 0, Clock.systemUTC(), registry).await();
   }
 
   HttpResponse<String> post(String body) throws Exception {
@@ -74,13 +78,13 @@ class UpstreamErrorCauseTest {
 
   UsageEvent eventFor(HttpResponse<?> response) throws Exception {
     String id = response.headers().firstValue("x-request-id").orElseThrow();
-    Await.until(vertx, Duration.ofSeconds(5), "usage event", () -> events.stream().anyMatch(e -> e.requestId().equals(id)));
+    Await.until(vertx, Duration.ofSeconds(20), "usage event", () -> events.stream().anyMatch(e -> e.requestId().equals(id)));
     return events.stream().filter(e -> e.requestId().equals(id)).findFirst().orElseThrow();
   }
 
   JsonObject accessLine(String requestId) throws Exception {
     String line = log.await(lines -> lines.stream().anyMatch(l -> l.logger().equals("sluice.access") && l.text().contains(requestId)),
-        Duration.ofSeconds(5)).stream().filter(l -> l.logger().equals("sluice.access") && l.text().contains(requestId))
+        Duration.ofSeconds(20)).stream().filter(l -> l.logger().equals("sluice.access") && l.text().contains(requestId))
         .findFirst().orElseThrow().text();
     return new JsonObject(line.substring(line.indexOf('{')));
   }
@@ -101,7 +105,7 @@ class UpstreamErrorCauseTest {
     assertThat(event.upstreamErrors()).containsExactly(new UsageEvent.UpstreamError("fake", cause));
     JsonObject line = accessLine(event.requestId());
     assertThat(line.getString("upstream_error")).isEqualTo(cause);
-    Await.until(vertx, Duration.ofSeconds(5), "metric", () -> attempts("fake", cause) == 1);
+    Await.until(vertx, Duration.ofSeconds(20), "metric", () -> attempts("fake", cause) == 1);
     String everything = response.headers().map() + response.body() + line.encode() + registry.scrape();
     assertThat(everything).doesNotContain(TestGateway.PROVIDER_KEY).doesNotContain(upstream.rootUrl().replace("http://", ""));
     for (String f : forbidden) assertThat(everything).doesNotContain(f);
@@ -129,7 +133,7 @@ class UpstreamErrorCauseTest {
 
   @Test
   void noResponseHeadersInTimeIsHeadersTimeout() throws Exception {
-    startGateway(upstream.baseUrl(), "");
+    startGateway(upstream.baseUrl(), "", TestGateway.timeoutsWith("headers: 1s"));
     upstream.always(Scripts.hang());
     HttpResponse<String> response = post(STREAM);
     assertThat(response.statusCode()).isEqualTo(504);
@@ -198,7 +202,7 @@ class UpstreamErrorCauseTest {
     assertThat(event.upstreamErrors()).containsExactly(new UsageEvent.UpstreamError("fake", "dns"),
         new UsageEvent.UpstreamError("refusing", "connect_refused"), new UsageEvent.UpstreamError("fake", "dns"));
     assertThat(accessLine(event.requestId()).getString("upstream_error")).isEqualTo("dns,connect_refused,dns");
-    Await.until(vertx, Duration.ofSeconds(5), "metrics",
+    Await.until(vertx, Duration.ofSeconds(20), "metrics",
         () -> attempts("fake", "dns") == 2 && attempts("refusing", "connect_refused") == 1);
   }
 }
