@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Redis-backed full hot path against the in-memory one, in the same run (under 2 minutes: 2 × 8 s warm-up, 4 × 12 s measured, a 2 s sample).
+# The Redis-backed full hot path against the in-memory one, in the same run (under 2 minutes: 2 × 6 s warm-up,
+# 4 × 10 s measured, a 2 s MONITOR sample, plus the JVM starts).
 #
 # Both gateways are the same jar and config (bench/gen-config.mjs, tenant bench-full: request/token limits, in-flight
 # cap, daily budget, priced model, cache on with a unique prompt per request, so every request is a cache miss that is
