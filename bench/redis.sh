@@ -53,7 +53,11 @@ for g in mem redis; do
   PID[$g]=$!; PIDS+=("${PID[$g]}")
 done
 wait_port "$MOCK_PORT"; wait_port "$MEM_PORT"; wait_port "$RED_PORT"
-ready=$(curl -s -m 5 "http://127.0.0.1:$RED_PORT/health/ready")
+for _ in $(seq 300); do   # the listener opens before Redis is warmed: wait for readiness, as a load balancer would
+  ready=$(curl -s -m 5 "http://127.0.0.1:$RED_PORT/health/ready" || true)
+  grep -q '"redis":"up"' <<<"$ready" && break
+  sleep 0.1
+done
 grep -q '"redis":"up"' <<<"$ready" || die "the Redis-backed gateway is not ready on Redis: $ready"
 log "redis-backed gateway ready: $ready"
 
@@ -86,15 +90,17 @@ for g in mem redis redis mem; do
 done
 
 # Round trips: a short MONITOR sample of the same load (MONITOR slows Redis, so it is not part of the measured rounds).
+sf0=$(counter "$RED_PORT" llm_ratelimit_degraded_total)
 rcli monitor > "$RUN/monitor.txt" 2> /dev/null &
 MON=$!; PIDS+=("$MON")
 sleep 0.3
 sample=$(wrk_full redis 2 "monitor-$$")
 kill "$MON" 2> /dev/null || true
+sf1=$(counter "$RED_PORT" llm_ratelimit_degraded_total)
 total=$(grep -c '^[0-9]' "$RUN/monitor.txt" || true)
 inner=$(grep -c ' lua\]' "$RUN/monitor.txt" || true)
 sample_requests=$(node -e 'console.log(JSON.parse(process.argv[1]).requests)' "$sample")
-echo "{\"case\":\"monitor\",\"commands\":$total,\"inside_scripts\":$inner,\"requests\":$sample_requests}" >> "$RESULTS"
+echo "{\"case\":\"monitor\",\"commands\":$total,\"inside_scripts\":$inner,\"requests\":$sample_requests,\"fail_open\":$((sf1 - sf0))}" >> "$RESULTS"
 
 node - "$RESULTS" "$(cut -d' ' -f1-3 /proc/loadavg)" "$(rcli info server | tr -d '\r' | awk -F: '/^redis_version/ {print $2}')" <<'JS'
 const fs = require('fs');
@@ -117,6 +123,10 @@ const out = {
   redis_commands_per_req: +(sum('redis', r => r.redis_cmds) / redis.requests).toFixed(2),
   redis_round_trips_per_req: +((mon.commands - mon.inside_scripts) / mon.requests).toFixed(2),
   monitor_commands_per_req: +(mon.commands / mon.requests).toFixed(2),
+  // a request that failed open made no admission/settlement round trips: per request that was decided on Redis
+  monitor_fail_open: mon.fail_open,
+  round_trips_per_redis_decided_req: +((mon.commands - mon.inside_scripts) / Math.max(1, mon.requests - mon.fail_open)).toFixed(2),
+  commands_per_redis_decided_req: +(mon.commands / Math.max(1, mon.requests - mon.fail_open)).toFixed(2),
   fail_open: sum('redis', r => r.fail_open), redis_errors: sum('redis', r => r.redis_errors),
   p99_ms: { mem: mem.p99_ms, redis: redis.p99_ms }, wrk_errors: { mem: mem.errors, redis: redis.errors },
 };
