@@ -16,8 +16,10 @@ import dev.sluice.ratelimit.LocalBudgetGuard;
 import dev.sluice.ratelimit.LocalRateLimiter;
 import dev.sluice.ratelimit.RedisBudgetGuard;
 import dev.sluice.ratelimit.RedisRateLimiter;
+import dev.sluice.redis.LuaScript;
 import dev.sluice.redis.RedisBreaker;
 import dev.sluice.redis.RedisConnections;
+import dev.sluice.redis.RedisHealth;
 import dev.sluice.config.ServerConfig;
 import dev.sluice.http.AdminRouter;
 import dev.sluice.http.ClientLimits;
@@ -45,6 +47,9 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -57,6 +62,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+  /**
+   * Every Lua script the Redis-backed services run: loaded ({@code SCRIPT LOAD}) before the replica reports ready, so
+   * the first admission after start is an {@code EVALSHA} hit. A script added or renamed must be listed here (a test
+   * compares this list with the {@code .lua} resources).
+   */
+  static final List<LuaScript> REDIS_SCRIPTS = List.of(
+      LuaScript.load(RedisRateLimiter.class, "admit.lua"), LuaScript.load(RedisRateLimiter.class, "settle.lua"),
+      LuaScript.load(RedisBudgetGuard.class, "budget.lua"), LuaScript.load(RedisSpendLedger.class, "spend.lua"),
+      RedisSharedFlights.ACQUIRE, RedisSharedFlights.RELEASE);
+  /** Redis connections per process: sized for bursts, since waiting for a connection eats the command timeout. */
+  private static final int REDIS_POOL_SIZE = 128;
 
   private final Vertx vertx;
   private final AtomicReference<GatewayState> state;
@@ -76,6 +92,8 @@ public final class Gateway {
   private int metricsPort = -1;
   private boolean ephemeralPorts;
   private Redis redis;
+  private RedisHealth redisHealth = RedisHealth.off();
+  private final List<GatewayVerticle> verticles = Collections.synchronizedList(new ArrayList<>());
   private SharedBreakers sharedBreakers;
   private String firstDeployment;
   private String restDeployment;
@@ -132,10 +150,10 @@ public final class Gateway {
       return new Services(new LocalRateLimiter(clock::millis, 1), new LocalBudgetGuard(1),
           new LocalResponseCache(config.cache().maxEntries(), () -> clock.millis() * 1_000_000L), flights,
           SharedFlights.LOCAL, tokens, clock,
-          metrics, health(config, clock), new AtomicInteger(), inFlight);
+          metrics, health(config, clock), new AtomicInteger(), inFlight, redisHealth);
     }
-    // Sized for bursts: with a small pool, waiting for a connection eats the 50 ms command timeout under load.
-    redis = RedisConnections.create(vertx, redisConfig, 128);
+    redis = RedisConnections.create(vertx, redisConfig, REDIS_POOL_SIZE);
+    redisHealth = RedisHealth.of(vertx, redis, REDIS_POOL_SIZE, REDIS_SCRIPTS, redisConfig.url());
     long timeout = redisConfig.commandTimeout().toMillis();
     // One breaker per concern: a broken budget key space must not switch off rate limiting, and vice versa.
     RedisRateLimiter limiter = new RedisRateLimiter(redis, timeout, new RedisBreaker(3, 5000, clock::millis),
@@ -161,7 +179,7 @@ public final class Gateway {
     metrics.registerCounter("llm_redis_errors_total", "op", "flight", sharedFlights, RedisSharedFlights::errors);
     metrics.registerCounter("llm_cache_fleet_waits_total", "backend", "redis", sharedFlights, RedisSharedFlights::waits);
     return new Services(limiter, budgets, cache, flights, sharedFlights, tokens, clock, metrics, health, new AtomicInteger(),
-        inFlight);
+        inFlight, redisHealth);
   }
 
   /** Breakers and cool-downs per deployment; their states are exported as {@code llm_circuit_state}. */
@@ -197,7 +215,21 @@ public final class Gateway {
                 gateway.restDeployment = rest;
                 return gateway;
               });
-        });
+        })
+        .compose(g -> warmRedis());
+  }
+
+  /**
+   * Opens the Redis pool on the event loops that serve requests and loads the scripts (see {@link RedisHealth}); the
+   * gateway's start waits for this first attempt, successful or not, so a replica starts warm when Redis is there and
+   * still starts (and serves its fail-open tenants) when it is not.
+   */
+  private Future<Gateway> warmRedis() {
+    List<io.vertx.core.Context> loops = new ArrayList<>();
+    synchronized (verticles) {
+      verticles.forEach(v -> loops.add(v.eventLoop()));
+    }
+    return redisHealth.start(loops).map(this);
   }
 
   /**
@@ -291,7 +323,9 @@ public final class Gateway {
   }
 
   private GatewayVerticle verticle(int instances, int bindPort) {
-    return new GatewayVerticle(state::get, inFlight, () -> !draining, instances, bindPort, services, limits);
+    GatewayVerticle verticle = new GatewayVerticle(state::get, inFlight, () -> !draining, instances, bindPort, services, limits);
+    verticles.add(verticle);
+    return verticle;
   }
 
   public int port() {
@@ -328,6 +362,10 @@ public final class Gateway {
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
         .eventually(() -> metricsServer == null ? Future.succeededFuture() : metricsServer.close())
         .eventually(() -> sharedBreakers == null ? Future.succeededFuture() : sharedBreakers.stop())
+        .eventually(() -> {
+          redisHealth.stop();
+          return Future.succeededFuture();
+        })
         .eventually(() -> redis == null ? Future.succeededFuture() : redis.close())
         .eventually(() -> vertx.executeBlocking(() -> {
           accessLog.close(); // writes the lines still queued

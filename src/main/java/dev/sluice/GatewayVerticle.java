@@ -68,6 +68,11 @@ public final class GatewayVerticle extends VerticleBase {
     return ListenFailure.named(this.server.listen(), server.host(), port);
   }
 
+  /** The event loop this instance serves requests on (its Redis connections are opened there). */
+  public io.vertx.core.Context eventLoop() {
+    return context;
+  }
+
   public int actualPort() {
     return server.actualPort();
   }

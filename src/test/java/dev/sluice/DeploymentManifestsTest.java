@@ -58,6 +58,35 @@ class DeploymentManifestsTest {
         .isEqualTo(yaml("secret.example.yaml").at("/metadata/name").asText());
   }
 
+  /** Every document of a multi-document manifest. */
+  static List<JsonNode> documents(String file) throws Exception {
+    try (com.fasterxml.jackson.databind.MappingIterator<JsonNode> docs =
+             YAML.readerFor(JsonNode.class).readValues(K8S.resolve(file).toFile())) {
+      return docs.readAll();
+    }
+  }
+
+  @Test
+  void theShippedRedisKeepsSpendAndBudgetsOnAVolumeThatOutlivesThePod() throws Exception {
+    JsonNode redis = documents("redis.yaml").stream().filter(d -> d.path("kind").asText().equals("StatefulSet"))
+        .findFirst().orElseThrow(() -> new AssertionError("k8s/redis.yaml: no StatefulSet"));
+    JsonNode container = redis.at("/spec/template/spec/containers/0");
+    List<String> args = new java.util.ArrayList<>();
+    container.get("args").forEach(a -> args.add(a.asText()));
+    assertThat(args.get(args.indexOf("--appendonly") + 1)).isEqualTo("yes");
+    assertThat(args.get(args.indexOf("--appendfsync") + 1)).isEqualTo("everysec");
+    String dir = args.get(args.indexOf("--dir") + 1);
+    JsonNode mount = container.get("volumeMounts").get(0);
+    assertThat(mount.get("mountPath").asText()).as("the AOF directory is the mounted volume").isEqualTo(dir);
+    JsonNode claim = redis.at("/spec/volumeClaimTemplates/0");
+    assertThat(claim.at("/metadata/name").asText()).isEqualTo(mount.get("name").asText());
+    assertThat(claim.at("/spec/resources/requests/storage").asText()).isNotEmpty();
+    assertThat(redis.at("/spec/template/spec/volumes").isMissingNode()).as("no emptyDir shadowing the claim").isTrue();
+    assertThat(container.at("/resources/limits/memory").asText()).isNotEmpty();
+    assertThat(redis.at("/spec/serviceName").asText()).isEqualTo(documents("redis.yaml").stream()
+        .filter(d -> d.path("kind").asText().equals("Service")).findFirst().orElseThrow().at("/metadata/name").asText());
+  }
+
   @Test
   void portsProbesAndGracePeriodLineUp() throws Exception {
     SluiceConfig config = ConfigLoader.load(K8S.resolve("sluice.yaml"), secretEnv());

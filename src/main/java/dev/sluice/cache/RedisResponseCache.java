@@ -3,18 +3,19 @@ package dev.sluice.cache;
 import dev.sluice.json.JsonProblem;
 import dev.sluice.json.StrictJson;
 import dev.sluice.redis.RedisBreaker;
+import dev.sluice.redis.RedisDeadline;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Entries in Redis at {@code sluice:cache:v1:{t:<tenant>}:<sha256>} with a TTL. Every command has the short Redis
- * timeout and a breaker; any error is a bypass (a miss that also skips the write), never a failed request.
+ * Entries in Redis at {@code sluice:cache:v1:{t:<tenant>}:<sha256>} with a TTL. Every command has the Redis command
+ * timeout (judged by {@link RedisDeadline}: a stall of our own is not Redis's timeout) and a breaker that only
+ * Redis's failures move; any error is a bypass (a miss that also skips the write), never a failed request.
  */
 public final class RedisResponseCache implements ResponseCache {
   private final Redis redis;
@@ -35,32 +36,40 @@ public final class RedisResponseCache implements ResponseCache {
 
   @Override
   public Future<CachedResponse> get(String tenant, String key, String endpoint, String alias) {
-    if (!breaker.allowRequest()) return Future.failedFuture(new CacheUnavailable());
     String redisKey = redisKey(tenant, key);
-    return redis.send(Request.cmd(Command.GET).arg(redisKey)).timeout(timeoutMillis, TimeUnit.MILLISECONDS)
-        .transform(ar -> {
-          if (ar.failed()) {
-            errors.increment();
-            breaker.onFailure();
-            return Future.failedFuture(new CacheUnavailable());
-          }
-          breaker.onSuccess();
-          Response value = ar.result();
-          if (value == null) return Future.succeededFuture();
-          CachedResponse response;
-          try {
-            response = CachedResponse.fromEnvelope(StrictJson.parseObject(value.toBuffer()), tenant, endpoint, alias);
-          } catch (JsonProblem | IllegalStateException e) {
-            response = null;
-          }
-          if (response == null) {
-            corrupt.increment();
-            // delete before answering, so this request's own fresh write cannot be overtaken by the delete
-            return redis.send(Request.cmd(Command.DEL).arg(redisKey)).timeout(timeoutMillis, TimeUnit.MILLISECONDS)
-                .<CachedResponse>map(v -> null).otherwiseEmpty();
-          }
-          return Future.succeededFuture(response);
-        });
+    return read(redisKey, true).compose(value -> {
+      if (value == null) return Future.succeededFuture();
+      CachedResponse response;
+      try {
+        response = CachedResponse.fromEnvelope(StrictJson.parseObject(value.toBuffer()), tenant, endpoint, alias);
+      } catch (JsonProblem | IllegalStateException e) {
+        response = null;
+      }
+      if (response == null) {
+        corrupt.increment();
+        // delete before answering, so this request's own fresh write cannot be overtaken by the delete
+        return RedisDeadline.within(redis.send(Request.cmd(Command.DEL).arg(redisKey)), timeoutMillis)
+            .<CachedResponse>map(v -> null).otherwiseEmpty();
+      }
+      return Future.succeededFuture(response);
+    });
+  }
+
+  /**
+   * One {@code GET}, retried once when Redis (not our own stall) failed it and the breaker still lets calls through:
+   * a lost lookup costs an upstream call (and, across the fleet, a duplicate one), far more than a second try.
+   */
+  private Future<Response> read(String redisKey, boolean mayRetry) {
+    if (!breaker.allowRequest()) return Future.failedFuture(new CacheUnavailable());
+    return RedisDeadline.within(redis.send(Request.cmd(Command.GET).arg(redisKey)), timeoutMillis).transform(ar -> {
+      if (ar.succeeded()) {
+        breaker.onSuccess();
+        return Future.succeededFuture(ar.result());
+      }
+      failed(ar.cause());
+      if (mayRetry && RedisDeadline.isRedisFailure(ar.cause())) return read(redisKey, false);
+      return Future.failedFuture(new CacheUnavailable());
+    });
   }
 
   @Override
@@ -68,15 +77,20 @@ public final class RedisResponseCache implements ResponseCache {
     if (!breaker.allowRequest()) return Future.succeededFuture();
     Request set = Request.cmd(Command.SET).arg(redisKey(response.tenant(), key)).arg(response.toEnvelope().encode())
         .arg("PX").arg(Math.max(1, ttl.toMillis()));
-    return redis.send(set).timeout(timeoutMillis, TimeUnit.MILLISECONDS).transform(ar -> {
+    return RedisDeadline.within(redis.send(set), timeoutMillis).transform(ar -> {
       if (ar.failed()) {
-        errors.increment();
-        breaker.onFailure();
+        failed(ar.cause());
       } else {
         breaker.onSuccess();
       }
       return Future.succeededFuture();
     });
+  }
+
+  /** Counts a failed command; only Redis's failures (not a stall of our own) move the breaker. */
+  private void failed(Throwable cause) {
+    errors.increment();
+    if (RedisDeadline.isRedisFailure(cause)) breaker.onFailure();
   }
 
   public long errors() {

@@ -1,6 +1,8 @@
 package dev.sluice.cache;
 
+import dev.sluice.redis.LuaScript;
 import dev.sluice.redis.RedisBreaker;
+import dev.sluice.redis.RedisDeadline;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -8,6 +10,7 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
@@ -17,9 +20,15 @@ import java.util.concurrent.atomic.LongAdder;
  * so one Cluster slot), held by the leading replica until its answer is stored or given up, and never longer than
  * {@code cache.flight-lock-ttl} (a replica that dies mid-flight only delays the others until then). Followers poll
  * for the lock to disappear, 25 ms at first and backing off to 250 ms: at most a quarter of a second after the
- * leader, for an answer that took the provider seconds, and no subscriber connection to keep alive.
+ * leader, for an answer that took the provider seconds, and no subscriber connection to keep alive. Commands are
+ * judged by {@link RedisDeadline} (our own stall is not Redis's timeout); a failed poll is polled again rather than
+ * sending the follower upstream.
  */
 public final class RedisSharedFlights implements SharedFlights {
+  /** Compare-and-delete of the fleet lock: only the replica that holds it may release it. */
+  public static final LuaScript RELEASE = LuaScript.load(RedisSharedFlights.class, "release_flight.lua");
+  /** Idempotent take of the fleet lock, for the retry after a lost {@code SET NX} reply. */
+  public static final LuaScript ACQUIRE = LuaScript.load(RedisSharedFlights.class, "acquire_flight.lua");
   private static final long FIRST_POLL_MILLIS = 25;
   private static final long MAX_POLL_MILLIS = 250;
 
@@ -57,17 +66,26 @@ public final class RedisSharedFlights implements SharedFlights {
   @Override
   public Future<Boolean> tryLead(String tenant, String key) {
     if (!breaker.allowRequest()) return Future.succeededFuture(true);
-    Request set = Request.cmd(Command.SET).arg(lockKey(tenant, key)).arg(replica).arg("NX").arg("PX").arg(lockMillis);
-    return redis.send(set).timeout(timeoutMillis, TimeUnit.MILLISECONDS).transform(ar -> {
-      if (ar.failed()) {
-        failed();
-        return Future.succeededFuture(true);
-      }
-      breaker.onSuccess();
-      boolean lead = ar.result() != null; // "OK", or nil when another replica holds the lock
-      if (!lead) waits.increment();
-      return Future.succeededFuture(lead);
-    });
+    String lockKey = lockKey(tenant, key);
+    Request set = Request.cmd(Command.SET).arg(lockKey).arg(replica).arg("NX").arg("PX").arg(lockMillis);
+    return RedisDeadline.within(redis.send(set), timeoutMillis)
+        .map(reply -> reply != null) // "OK", or nil when another replica holds the lock
+        .recover(failure -> {
+          failed(failure);
+          // Leading without the lock would make this a second upstream call for the fleet whenever another replica
+          // leads too. Retry once while Redis is judged up (not after a stall of ours, which was waited out already),
+          // idempotently: the first SET may have been applied and only its reply lost.
+          if (!RedisDeadline.isRedisFailure(failure) || !breaker.allowRequest()) return Future.failedFuture(failure);
+          return ACQUIRE.run(redis, List.of(lockKey), List.of(replica, Long.toString(lockMillis)), timeoutMillis)
+              .map(reply -> reply.toLong() == 1)
+              .onFailure(this::failed);
+        })
+        .transform(ar -> {
+          if (ar.failed()) return Future.succeededFuture(true); // the fleet cannot be asked: lead for ourselves
+          breaker.onSuccess();
+          if (!ar.result()) waits.increment();
+          return Future.succeededFuture(ar.result());
+        });
   }
 
   @Override
@@ -83,15 +101,19 @@ public final class RedisSharedFlights implements SharedFlights {
         done.tryComplete();
         return;
       }
-      redis.send(Request.cmd(Command.EXISTS).arg(lockKey)).timeout(timeoutMillis, TimeUnit.MILLISECONDS).onComplete(ar -> {
+      long next = Math.min(MAX_POLL_MILLIS, delay * 3 / 2);
+      RedisDeadline.within(redis.send(Request.cmd(Command.EXISTS).arg(lockKey)), timeoutMillis).onComplete(ar -> {
         if (ar.failed()) {
-          failed();
-          done.tryComplete();
+          // one lost poll is no reason to stop waiting (going upstream now would be a second call for the fleet):
+          // poll again; the breaker (Redis really away) or the lock's TTL ends the wait
+          failed(ar.cause());
+          poll(lockKey, deadlineNanos, next, done);
         } else if (ar.result() == null || ar.result().toLong() == 0) {
           breaker.onSuccess();
           done.tryComplete();
         } else {
-          poll(lockKey, deadlineNanos, Math.min(MAX_POLL_MILLIS, delay * 3 / 2), done);
+          breaker.onSuccess();
+          poll(lockKey, deadlineNanos, next, done);
         }
       });
     });
@@ -101,13 +123,12 @@ public final class RedisSharedFlights implements SharedFlights {
   public void release(String tenant, String key) {
     if (breaker.isOpen()) return; // Redis is out: we led without a lock (or it expires on its own)
     // only our own lock: compare and delete in one step
-    Request del = Request.cmd(Command.EVAL).arg("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0")
-        .arg(1).arg(lockKey(tenant, key)).arg(replica);
-    redis.send(del).timeout(timeoutMillis, TimeUnit.MILLISECONDS).onFailure(e -> failed());
+    RELEASE.run(redis, List.of(lockKey(tenant, key)), List.of(replica), timeoutMillis).onFailure(this::failed);
   }
 
-  private void failed() {
+  /** Counts a failed command; only Redis's failures (not a stall of our own) move the breaker. */
+  private void failed(Throwable cause) {
     errors.increment();
-    breaker.onFailure();
+    if (RedisDeadline.isRedisFailure(cause)) breaker.onFailure();
   }
 }

@@ -270,10 +270,22 @@ public final class ApiRouter {
     MetricsEndpoint.scrape(services.metrics().registry(), ctx.response());
   }
 
+  /**
+   * Ready once the config is loaded, the listener is up and, when Redis is configured, its connections and scripts are
+   * ready; a Redis unreachable since start keeps the replica unready only when some tenant is fail-closed.
+   */
   private void readiness(RoutingContext ctx) {
-    boolean ok = ready.getAsBoolean() && state.get() != null;
-    json(ctx, ok ? 200 : 503, new JsonObject().put("status", ok ? "ready" : "draining")
-        .put("config_version", state.get() == null ? null : state.get().version()));
+    GatewayState current = state.get();
+    dev.sluice.redis.RedisHealth redis = services.redisHealth();
+    boolean failClosed = current != null && current.config().tenants().stream()
+        .anyMatch(t -> t.onRedisFailure() == dev.sluice.config.RedisFailurePolicy.FAIL_CLOSED);
+    boolean draining = !ready.getAsBoolean();
+    boolean ok = !draining && current != null && redis.allowsTraffic(failClosed);
+    JsonObject body = new JsonObject().put("status", ok ? "ready" : draining ? "draining" : "starting")
+        .put("config_version", current == null ? null : current.version())
+        .put("redis", redis.state().wireName());
+    if (redis.roundTripMillis() >= 0) body.put("redis_rtt_ms", redis.roundTripMillis());
+    json(ctx, ok ? 200 : 503, body);
   }
 
   private void onFailure(RoutingContext ctx) {

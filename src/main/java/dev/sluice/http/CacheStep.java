@@ -15,8 +15,9 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.function.Consumer;
 
 /**
- * The cache step of the pipeline: look the request up, serve a hit, or coalesce identical misses behind one leader whose
- * complete answer is stored and handed to its followers. A leader that fails passes its failure to the followers;
+ * The cache step of the pipeline: coalesce identical cacheable requests behind one leader per process, which looks the key
+ * up and serves a hit, or goes upstream (after asking the fleet) and stores its complete answer; its followers get
+ * whatever it got. A leader that fails passes its failure to the followers;
  * a leader whose answer cannot be shared (truncated, filtered, cancelled) releases them to go upstream themselves.
  */
 final class CacheStep {
@@ -44,41 +45,57 @@ final class CacheStep {
     String tenant = ex.key.tenantId();
     String key = CacheKey.of(tenant, endpoint.label(), ex.alias, directive.namespace(), body);
     if (!directive.read()) {
-      ex.cacheWrite = new CacheWrite(ex, key, directive, null, false);
+      ex.cacheWrite = new CacheWrite(ex, key, directive, null, false, directive.write());
       upstream.run();
       return;
     }
+    // Coalesce first: only this process's leader for the key asks Redis (one lookup, one lock attempt per replica
+    // instead of one per request), and its followers share its answer even when Redis cannot be asked at all.
+    SingleFlight.Join join = services.flights().join(key);
+    if (!join.isLeader()) {
+      follow(ctx, ex, directive, join.follower(), upstream, serve);
+      return;
+    }
+    SingleFlight.Lead lead = join.lead();
     services.cache().get(tenant, key, endpoint.label(), ex.alias).onComplete(ar -> {
-      if (ex.isSettled()) return;
-      if (ar.failed()) {
-        ex.cacheStatus = "BYPASS"; // the cache is unavailable: neither wait for it nor write to it
-        upstream.run();
-        return;
-      }
-      CachedResponse hit = ar.result();
+      CachedResponse hit = ar.succeeded() ? ar.result() : null;
       if (hit != null && fresh(hit, directive)) {
+        lead.complete(hit); // local followers are served even if this client has left
+        if (ex.isSettled()) return;
         ex.cacheStatus = "HIT";
         serve.accept(hit);
         return;
       }
-      SingleFlight.Join join = services.flights().join(key);
-      if (join.isLeader()) {
-        leadAcrossReplicas(ex, key, endpoint, directive, join.lead(), upstream, serve);
+      if (ex.isSettled()) { // the client left: hand the lead on
+        lead.fail(new NotShared());
         return;
       }
-      Context context = vertx.getOrCreateContext();
-      join.follower().onComplete(shared -> context.runOnContext(v -> {
-        if (ex.isSettled()) return;
-        if (shared.succeeded()) {
-          ex.cacheStatus = "HIT";
-          serve.accept(shared.result());
-        } else if (shared.cause() instanceof NotShared) {
-          upstream.run();
-        } else {
-          ctx.fail(shared.cause());
-        }
-      }));
+      if (ar.failed()) {
+        // the cache is unavailable: don't wait for it nor write to it, but still answer the local followers
+        ex.cacheStatus = "BYPASS";
+        ex.cacheWrite = new CacheWrite(ex, key, directive, lead, false, false);
+        upstream.run();
+        return;
+      }
+      leadAcrossReplicas(ex, key, endpoint, directive, lead, upstream, serve);
     });
+  }
+
+  /** A local follower: served the leader's answer, or sent upstream itself when the leader had none to share. */
+  private void follow(RoutingContext ctx, Exchange ex, CacheDirective directive, io.vertx.core.Future<CachedResponse> leader,
+                      Runnable upstream, Consumer<CachedResponse> serve) {
+    Context context = vertx.getOrCreateContext();
+    leader.onComplete(shared -> context.runOnContext(v -> {
+      if (ex.isSettled()) return;
+      if (shared.succeeded() && fresh(shared.result(), directive)) {
+        ex.cacheStatus = "HIT";
+        serve.accept(shared.result());
+      } else if (shared.succeeded() || shared.cause() instanceof NotShared) {
+        upstream.run(); // too old for this request's max-age, or nothing to share
+      } else {
+        ctx.fail(shared.cause());
+      }
+    }));
   }
 
   /**
@@ -90,7 +107,7 @@ final class CacheStep {
                                   SingleFlight.Lead lead, Runnable upstream, Consumer<CachedResponse> serve) {
     String tenant = ex.key.tenantId();
     Consumer<Boolean> goUpstream = fleetLock -> {
-      ex.cacheWrite = new CacheWrite(ex, key, directive, lead, fleetLock);
+      ex.cacheWrite = new CacheWrite(ex, key, directive, lead, fleetLock, directive.write());
       upstream.run();
     };
     if (!directive.write()) { // a no-store answer is no use to the fleet: don't make other replicas wait for it
@@ -145,11 +162,14 @@ final class CacheStep {
     private final SingleFlight.Lead lead;
     /** Whether this request holds the fleet's lock on {@code key} (released once its outcome is known). */
     private final boolean fleetLock;
+    /** Whether a complete answer is written to the cache (not for no-store, nor while the cache is unavailable). */
+    private final boolean store;
     private StreamAssembler assembler;
     private boolean done;
 
-    CacheWrite(Exchange ex, String key, CacheDirective directive, SingleFlight.Lead lead, boolean fleetLock) {
+    CacheWrite(Exchange ex, String key, CacheDirective directive, SingleFlight.Lead lead, boolean fleetLock, boolean store) {
       this.ex = ex;
+      this.store = store;
       this.key = key;
       this.directive = directive;
       this.lead = lead;
@@ -181,7 +201,7 @@ final class CacheStep {
       }
       done = true;
       CachedResponse entry = new CachedResponse(ex.key.tenantId(), ex.endpoint, ex.alias, services.clock().millis(), response);
-      if (directive.write()) {
+      if (store) {
         // the fleet's followers read the entry once the lock is gone: store first, then release
         services.cache().put(key, entry, directive.ttl()).onComplete(v -> releaseFleet());
       } else {

@@ -13,10 +13,11 @@ import java.time.Clock;
 /**
  * The process-wide services every event loop shares: the rate limiter and budget guard, the response cache and its
  * single-flight table (in memory or Redis-backed), the token counter, the clock that decides budget days and
- * cache ages, the Prometheus meters, the deployments' breakers and cool-downs, and the retry budget's counters. Built
- * once by {@code Gateway}.
+ * cache ages, the Prometheus meters, the deployments' breakers and cool-downs, the retry budget's counters, and
+ * whether Redis is ready (for {@code /health/ready}). Built once by {@code Gateway}.
  */
 public record Services(RateLimiter limiter, BudgetGuard budgets, ResponseCache cache, SingleFlight flights,
                        dev.sluice.cache.SharedFlights sharedFlights,
                        TokenCounter tokens, Clock clock, GatewayMetrics metrics, DeploymentHealth health,
-                       AtomicInteger retriesInFlight, AtomicInteger requestsInFlight) {}
+                       AtomicInteger retriesInFlight, AtomicInteger requestsInFlight,
+                       dev.sluice.redis.RedisHealth redisHealth) {}

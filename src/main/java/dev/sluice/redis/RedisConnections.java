@@ -34,6 +34,54 @@ public final class RedisConnections {
     return Redis.createClient(vertx, options);
   }
 
+  /**
+   * Where {@code url} points, safe to log: the scheme and the hosts (with ports and, for Sentinel, the master name),
+   * without user, password, database or query parameters.
+   */
+  public static String describe(String url) {
+    int schemeEnd = url.indexOf("://");
+    if (schemeEnd < 0) return "<redacted>";
+    String scheme = url.substring(0, schemeEnd);
+    String rest = url.substring(schemeEnd + 3);
+    int query = rest.indexOf('?');
+    if (query >= 0) rest = rest.substring(0, query);
+    int slash = rest.indexOf('/');
+    String hosts = slash < 0 ? rest : rest.substring(0, slash);
+    String path = slash < 0 ? "" : rest.substring(slash + 1);
+    List<String> clean = new ArrayList<>();
+    for (String host : hosts.split(",")) {
+      int at = host.lastIndexOf('@');
+      clean.add(at < 0 ? host.trim() : host.substring(at + 1).trim());
+    }
+    String suffix = scheme.equals("redis-sentinel") && !path.isEmpty() ? "/" + path : "";
+    return scheme + "://" + String.join(",", clean) + suffix;
+  }
+
+  /** {@code text} with every password in {@code url} (user-info, {@code password=} parameter) replaced by {@code ***}. */
+  public static String redact(String text, String url) {
+    String out = text;
+    for (String secret : secrets(url)) {
+      if (!secret.isEmpty()) out = out.replace(secret, "***");
+    }
+    return out;
+  }
+
+  private static List<String> secrets(String url) {
+    List<String> secrets = new ArrayList<>();
+    int schemeEnd = url.indexOf("://");
+    String rest = schemeEnd < 0 ? url : url.substring(schemeEnd + 3);
+    for (String host : rest.split("[,/]")) {
+      int at = host.lastIndexOf('@');
+      if (at < 0) continue;
+      String userInfo = host.substring(0, at);
+      int colon = userInfo.indexOf(':');
+      secrets.add(colon < 0 ? userInfo : userInfo.substring(colon + 1));
+    }
+    java.util.regex.Matcher param = java.util.regex.Pattern.compile("[?&]password=([^&]*)").matcher(url);
+    while (param.find()) secrets.add(param.group(1));
+    return secrets;
+  }
+
   private static List<String> endpoints(String hosts) {
     List<String> out = new ArrayList<>();
     for (String host : hosts.split(",")) {

@@ -34,7 +34,11 @@ public final class RedisServer implements AutoCloseable {
   }
 
   public static RedisServer start(String... extraArgs) throws Exception {
-    int port = freePort();
+    return startOn(freePort(), extraArgs);
+  }
+
+  /** On a given port: for a gateway configured before its Redis exists (pick the port with {@link #freePort()}). */
+  public static RedisServer startOn(int port, String... extraArgs) throws Exception {
     java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("redis-server", "--port", Integer.toString(port),
         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "notice"));
     command.addAll(java.util.List.of(extraArgs));
