@@ -14,10 +14,11 @@ import dev.sluice.config.SluiceConfig;
 import dev.sluice.http.Services;
 import dev.sluice.ratelimit.LocalBudgetGuard;
 import dev.sluice.ratelimit.LocalRateLimiter;
-import dev.sluice.ratelimit.RedisBudgetGuard;
-import dev.sluice.ratelimit.RedisRateLimiter;
+import dev.sluice.ratelimit.QuotaScripts;
+import dev.sluice.ratelimit.RedisQuotas;
 import dev.sluice.redis.RedisBreaker;
 import dev.sluice.redis.RedisConnections;
+import dev.sluice.redis.ReplicaHeartbeat;
 import dev.sluice.config.ServerConfig;
 import dev.sluice.http.AdminRouter;
 import dev.sluice.usage.GatewayMetrics;
@@ -69,6 +70,8 @@ public final class Gateway {
   private HttpServer admin;
   private int adminPort = -1;
   private Redis redis;
+  private RedisQuotas quotas;
+  private ReplicaHeartbeat heartbeat;
   private SharedBreakers sharedBreakers;
   private String firstDeployment;
   private String restDeployment;
@@ -114,7 +117,6 @@ public final class Gateway {
 
   private Services createServices(SluiceConfig config, TokenCounter tokens, Clock clock) {
     RedisConfig redisConfig = config.redis();
-    int replicas = redisConfig.expectedReplicas();
     SingleFlight flights = new SingleFlight();
     this.clock = clock;
     if (!redisConfig.enabled()) {
@@ -124,30 +126,32 @@ public final class Gateway {
           SharedFlights.LOCAL, tokens, clock,
           metrics, health(config, clock), new AtomicInteger(), inFlight);
     }
-    // Sized for bursts: with a small pool, waiting for a connection eats the 50 ms command timeout under load.
-    redis = RedisConnections.create(vertx, redisConfig, 128);
+    redis = RedisConnections.create(vertx, redisConfig);
     long timeout = redisConfig.commandTimeout().toMillis();
-    // One breaker per concern: a broken budget key space must not switch off rate limiting, and vice versa.
-    RedisRateLimiter limiter = new RedisRateLimiter(redis, timeout, new RedisBreaker(3, 5000, clock::millis),
-        new LocalRateLimiter(clock::millis, replicas));
-    RedisBudgetGuard budgets = new RedisBudgetGuard(redis, timeout, new RedisBreaker(3, 5000, clock::millis),
-        new LocalBudgetGuard(replicas));
-    RedisResponseCache cache = new RedisResponseCache(redis, timeout, new RedisBreaker(3, 5000, clock::millis));
-    RedisSpendLedger redisLedger = new RedisSpendLedger(redis, timeout);
+    heartbeat = new ReplicaHeartbeat(vertx, redis, QuotaScripts.REPLICAS, timeout, redisConfig.expectedReplicas()).start();
+    // Limits, budgets and the ledger: one script per admission and one per settlement, one breaker. The cache has
+    // its own, so a broken cache key space does not switch off rate limiting, and vice versa.
+    quotas = new RedisQuotas(vertx, redis, timeout, new RedisBreaker(clock::millis),
+        new LocalRateLimiter(clock::millis, heartbeat::live), new LocalBudgetGuard(heartbeat::live), clock::millis).start();
+    RedisQuotas limiter = quotas;
+    RedisQuotas budgets = quotas;
+    RedisResponseCache cache = new RedisResponseCache(redis, timeout, new RedisBreaker(clock::millis));
+    RedisSpendLedger redisLedger = new RedisSpendLedger(redis, timeout, quotas);
     ledger = redisLedger;
-    metrics.registerCounter("llm_redis_errors_total", "op", "ledger", redisLedger, RedisSpendLedger::errors);
-    metrics.registerCounter("llm_redis_errors_total", "op", "ratelimit", limiter, RedisRateLimiter::redisErrors);
-    metrics.registerCounter("llm_redis_errors_total", "op", "budget", budgets, RedisBudgetGuard::redisErrors);
+    metrics.registerCounter("llm_redis_errors_total", "op", "quota", quotas, RedisQuotas::redisErrors);
+    metrics.registerCounter("llm_redis_retries_total", "op", "settle", quotas, RedisQuotas::retries);
+    metrics.registerCounter("llm_redis_bad_arguments_total", "op", "quota", quotas, RedisQuotas::badArguments);
     metrics.registerCounter("llm_redis_errors_total", "op", "cache", cache, RedisResponseCache::errors);
-    metrics.registerCounter("llm_ratelimit_degraded_total", "backend", "redis", limiter, RedisRateLimiter::degradedDecisions);
-    metrics.registerCounter("llm_redis_corrupt_total", "op", "ratelimit", limiter, RedisRateLimiter::corruptKeys);
+    metrics.registerCounter("llm_ratelimit_degraded_total", "backend", "redis", quotas, RedisQuotas::degradedDecisions);
+    metrics.registerCounter("llm_redis_corrupt_total", "op", "ratelimit", quotas, RedisQuotas::corruptKeys);
     metrics.registerCounter("llm_redis_corrupt_total", "op", "cache", cache, RedisResponseCache::corruptEntries);
+    metrics.registerGauge("llm_redis_live_replicas", "backend", "redis", heartbeat, ReplicaHeartbeat::live);
     DeploymentHealth health = health(config, clock);
     sharedBreakers = new SharedBreakers(vertx, redis, health, timeout);
     sharedBreakers.start(); // in the background: a Redis outage at startup must not stop the gateway
     metrics.registerCounter("llm_redis_errors_total", "op", "breakers", sharedBreakers, SharedBreakers::errors);
     RedisSharedFlights sharedFlights = new RedisSharedFlights(vertx, redis, timeout, config.cache().flightLockTtl(),
-        new RedisBreaker(3, 5000, clock::millis));
+        new RedisBreaker(clock::millis));
     metrics.registerCounter("llm_redis_errors_total", "op", "flight", sharedFlights, RedisSharedFlights::errors);
     metrics.registerCounter("llm_cache_fleet_waits_total", "backend", "redis", sharedFlights, RedisSharedFlights::waits);
     return new Services(limiter, budgets, cache, flights, sharedFlights, tokens, clock, metrics, health, new AtomicInteger(),
@@ -196,7 +200,7 @@ public final class Gateway {
       AccessLog.write(event);
       metrics.record(event);
       if (event.tenant() == null || event.costUsd() <= 0) return;
-      ledger.record(event).compose(v -> ledger.spend(event.tenant(), LocalDate.now(clock.withZone(ZoneOffset.UTC))))
+      ledger.record(event).compose(v -> ledger.latestSpend(event.tenant(), LocalDate.now(clock.withZone(ZoneOffset.UTC))))
           .onSuccess(spend -> java.util.Optional.ofNullable(state.get().tenantsById().get(event.tenant()))
               .ifPresent(t -> {
                 double left = Double.MAX_VALUE;
@@ -270,6 +274,10 @@ public final class Gateway {
     return rest.eventually(() -> firstDeployment == null ? Future.succeededFuture() : vertx.undeploy(firstDeployment))
         .eventually(() -> admin == null ? Future.succeededFuture() : admin.close())
         .eventually(() -> sharedBreakers == null ? Future.succeededFuture() : sharedBreakers.stop())
-        .eventually(() -> redis == null ? Future.succeededFuture() : redis.close());
+        .eventually(() -> {
+          if (quotas != null) quotas.stop();
+          if (heartbeat != null) heartbeat.stop();
+          return redis == null ? Future.succeededFuture() : redis.close();
+        });
   }
 }
