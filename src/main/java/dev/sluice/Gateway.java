@@ -14,12 +14,13 @@ import dev.sluice.config.SluiceConfig;
 import dev.sluice.http.Services;
 import dev.sluice.ratelimit.LocalBudgetGuard;
 import dev.sluice.ratelimit.LocalRateLimiter;
-import dev.sluice.ratelimit.RedisBudgetGuard;
-import dev.sluice.ratelimit.RedisRateLimiter;
+import dev.sluice.ratelimit.QuotaScripts;
+import dev.sluice.ratelimit.RedisQuotas;
 import dev.sluice.redis.LuaScript;
 import dev.sluice.redis.RedisBreaker;
 import dev.sluice.redis.RedisConnections;
 import dev.sluice.redis.RedisHealth;
+import dev.sluice.redis.ReplicaHeartbeat;
 import dev.sluice.config.ServerConfig;
 import dev.sluice.http.AdminRouter;
 import dev.sluice.http.ClientLimits;
@@ -67,12 +68,8 @@ public final class Gateway {
    * the first admission after start is an {@code EVALSHA} hit. A script added or renamed must be listed here (a test
    * compares this list with the {@code .lua} resources).
    */
-  static final List<LuaScript> REDIS_SCRIPTS = List.of(
-      LuaScript.load(RedisRateLimiter.class, "admit.lua"), LuaScript.load(RedisRateLimiter.class, "settle.lua"),
-      LuaScript.load(RedisBudgetGuard.class, "budget.lua"), LuaScript.load(RedisSpendLedger.class, "spend.lua"),
-      RedisSharedFlights.ACQUIRE, RedisSharedFlights.RELEASE);
-  /** Redis connections per process: sized for bursts, since waiting for a connection eats the command timeout. */
-  private static final int REDIS_POOL_SIZE = 128;
+  static final List<LuaScript> REDIS_SCRIPTS = java.util.stream.Stream.concat(QuotaScripts.ALL.stream(),
+      java.util.stream.Stream.of(RedisSharedFlights.ACQUIRE, RedisSharedFlights.RELEASE)).toList();
 
   private final Vertx vertx;
   private final AtomicReference<GatewayState> state;
@@ -94,6 +91,8 @@ public final class Gateway {
   private Redis redis;
   private RedisHealth redisHealth = RedisHealth.off();
   private final List<GatewayVerticle> verticles = Collections.synchronizedList(new ArrayList<>());
+  private RedisQuotas quotas;
+  private ReplicaHeartbeat heartbeat;
   private SharedBreakers sharedBreakers;
   private String firstDeployment;
   private String restDeployment;
@@ -142,7 +141,6 @@ public final class Gateway {
 
   private Services createServices(SluiceConfig config, TokenCounter tokens, Clock clock) {
     RedisConfig redisConfig = config.redis();
-    int replicas = redisConfig.expectedReplicas();
     SingleFlight flights = new SingleFlight();
     this.clock = clock;
     if (!redisConfig.enabled()) {
@@ -152,30 +150,33 @@ public final class Gateway {
           SharedFlights.LOCAL, tokens, clock,
           metrics, health(config, clock), new AtomicInteger(), inFlight, redisHealth);
     }
-    redis = RedisConnections.create(vertx, redisConfig, REDIS_POOL_SIZE);
-    redisHealth = RedisHealth.of(vertx, redis, REDIS_POOL_SIZE, REDIS_SCRIPTS, redisConfig.url());
+    redis = RedisConnections.create(vertx, redisConfig);
+    redisHealth = RedisHealth.of(vertx, redis, RedisConnections.POOL_SIZE, REDIS_SCRIPTS, redisConfig.url());
     long timeout = redisConfig.commandTimeout().toMillis();
-    // One breaker per concern: a broken budget key space must not switch off rate limiting, and vice versa.
-    RedisRateLimiter limiter = new RedisRateLimiter(redis, timeout, new RedisBreaker(3, 5000, clock::millis),
-        new LocalRateLimiter(clock::millis, replicas));
-    RedisBudgetGuard budgets = new RedisBudgetGuard(redis, timeout, new RedisBreaker(3, 5000, clock::millis),
-        new LocalBudgetGuard(replicas));
-    RedisResponseCache cache = new RedisResponseCache(redis, timeout, new RedisBreaker(3, 5000, clock::millis));
-    RedisSpendLedger redisLedger = new RedisSpendLedger(redis, timeout);
+    heartbeat = new ReplicaHeartbeat(vertx, redis, QuotaScripts.REPLICAS, timeout, redisConfig.expectedReplicas()).start();
+    // Limits, budgets and the ledger: one script per admission and one per settlement, one breaker. The cache has
+    // its own, so a broken cache key space does not switch off rate limiting, and vice versa.
+    quotas = new RedisQuotas(vertx, redis, timeout, new RedisBreaker(clock::millis),
+        new LocalRateLimiter(clock::millis, heartbeat::live), new LocalBudgetGuard(heartbeat::live), clock::millis).start();
+    RedisQuotas limiter = quotas;
+    RedisQuotas budgets = quotas;
+    RedisResponseCache cache = new RedisResponseCache(redis, timeout, new RedisBreaker(clock::millis));
+    RedisSpendLedger redisLedger = new RedisSpendLedger(redis, timeout, quotas);
     ledger = redisLedger;
-    metrics.registerCounter("llm_redis_errors_total", "op", "ledger", redisLedger, RedisSpendLedger::errors);
-    metrics.registerCounter("llm_redis_errors_total", "op", "ratelimit", limiter, RedisRateLimiter::redisErrors);
-    metrics.registerCounter("llm_redis_errors_total", "op", "budget", budgets, RedisBudgetGuard::redisErrors);
+    metrics.registerCounter("llm_redis_errors_total", "op", "quota", quotas, RedisQuotas::redisErrors);
+    metrics.registerCounter("llm_redis_retries_total", "op", "settle", quotas, RedisQuotas::retries);
+    metrics.registerCounter("llm_redis_bad_arguments_total", "op", "quota", quotas, RedisQuotas::badArguments);
     metrics.registerCounter("llm_redis_errors_total", "op", "cache", cache, RedisResponseCache::errors);
-    metrics.registerCounter("llm_ratelimit_degraded_total", "backend", "redis", limiter, RedisRateLimiter::degradedDecisions);
-    metrics.registerCounter("llm_redis_corrupt_total", "op", "ratelimit", limiter, RedisRateLimiter::corruptKeys);
+    metrics.registerCounter("llm_ratelimit_degraded_total", "backend", "redis", quotas, RedisQuotas::degradedDecisions);
+    metrics.registerCounter("llm_redis_corrupt_total", "op", "ratelimit", quotas, RedisQuotas::corruptKeys);
     metrics.registerCounter("llm_redis_corrupt_total", "op", "cache", cache, RedisResponseCache::corruptEntries);
+    metrics.registerGauge("llm_redis_live_replicas", "backend", "redis", heartbeat, ReplicaHeartbeat::live);
     DeploymentHealth health = health(config, clock);
     sharedBreakers = new SharedBreakers(vertx, redis, health, timeout);
     sharedBreakers.start(); // in the background: a Redis outage at startup must not stop the gateway
     metrics.registerCounter("llm_redis_errors_total", "op", "breakers", sharedBreakers, SharedBreakers::errors);
     RedisSharedFlights sharedFlights = new RedisSharedFlights(vertx, redis, timeout, config.cache().flightLockTtl(),
-        new RedisBreaker(3, 5000, clock::millis));
+        new RedisBreaker(clock::millis));
     metrics.registerCounter("llm_redis_errors_total", "op", "flight", sharedFlights, RedisSharedFlights::errors);
     metrics.registerCounter("llm_cache_fleet_waits_total", "backend", "redis", sharedFlights, RedisSharedFlights::waits);
     return new Services(limiter, budgets, cache, flights, sharedFlights, tokens, clock, metrics, health, new AtomicInteger(),
@@ -242,7 +243,7 @@ public final class Gateway {
       accessLog.write(event);
       metrics.record(event);
       if (event.tenant() == null || event.costUsd() <= 0) return;
-      ledger.record(event).compose(v -> ledger.spend(event.tenant(), LocalDate.now(clock.withZone(ZoneOffset.UTC))))
+      ledger.record(event).compose(v -> ledger.latestSpend(event.tenant(), LocalDate.now(clock.withZone(ZoneOffset.UTC))))
           .onSuccess(spend -> java.util.Optional.ofNullable(state.get().tenantsById().get(event.tenant()))
               .ifPresent(t -> publishBudget(t, spend)));
     });
@@ -364,6 +365,8 @@ public final class Gateway {
         .eventually(() -> sharedBreakers == null ? Future.succeededFuture() : sharedBreakers.stop())
         .eventually(() -> {
           redisHealth.stop();
+          if (quotas != null) quotas.stop();
+          if (heartbeat != null) heartbeat.stop();
           return Future.succeededFuture();
         })
         .eventually(() -> redis == null ? Future.succeededFuture() : redis.close())

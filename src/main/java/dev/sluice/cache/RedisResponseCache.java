@@ -87,10 +87,17 @@ public final class RedisResponseCache implements ResponseCache {
     });
   }
 
-  /** Counts a failed command; only Redis's failures (not a stall of our own) move the breaker. */
+  /**
+   * Judges a failed command: only Redis's failures (not a stall of our own) are counted and move the breaker; ours
+   * give back the breaker's permission, so a half-open breaker is not starved of probes.
+   */
   private void failed(Throwable cause) {
-    errors.increment();
-    if (RedisDeadline.isRedisFailure(cause)) breaker.onFailure();
+    if (RedisDeadline.isRedisFailure(cause)) {
+      errors.increment();
+      breaker.onFailure();
+    } else {
+      breaker.onIgnored();
+    }
   }
 
   public long errors() {

@@ -126,9 +126,16 @@ public final class RedisSharedFlights implements SharedFlights {
     RELEASE.run(redis, List.of(lockKey(tenant, key)), List.of(replica), timeoutMillis).onFailure(this::failed);
   }
 
-  /** Counts a failed command; only Redis's failures (not a stall of our own) move the breaker. */
+  /**
+   * Judges a failed command: only Redis's failures (not a stall of our own) are counted and move the breaker; ours
+   * give back the breaker's permission, so a half-open breaker is not starved of probes.
+   */
   private void failed(Throwable cause) {
-    errors.increment();
-    if (RedisDeadline.isRedisFailure(cause)) breaker.onFailure();
+    if (RedisDeadline.isRedisFailure(cause)) {
+      errors.increment();
+      breaker.onFailure();
+    } else {
+      breaker.onIgnored();
+    }
   }
 }

@@ -7,6 +7,7 @@ import dev.sluice.config.Durations;
 import dev.sluice.ratelimit.BudgetDecision;
 import dev.sluice.ratelimit.BudgetRequest;
 import dev.sluice.ratelimit.LimitRequest;
+import dev.sluice.ratelimit.Quotas;
 import dev.sluice.ratelimit.RateLimitDecision;
 import dev.sluice.routing.Route;
 import dev.sluice.upstream.Endpoint;
@@ -75,11 +76,13 @@ final class Admission {
       String scope = ex.state.config().limits().perModel() ? route.alias() : "";
       LimitRequest request = new LimitRequest(tenant.id(), scope, ex.requestId, tenantLimits, promptTokens + maxOutput,
           tenant.onRedisFailure());
-      return services.limiter().admit(request).compose(decision -> {
-        if (decision.allowed()) {
-          ex.limitRequest = request;
-          ex.limitDecision = decision;
-        }
+      boolean capped = tenant.budget().dailyUsd() != null || tenant.budget().monthlyUsd() != null;
+      BudgetRequest budget = !capped ? null : new BudgetRequest(tenant.id(), ex.requestId, tenant.budget(),
+          ex.state.costs().worstCase(countModel, promptTokens, maxOutput),
+          LocalDate.now(services.clock().withZone(ZoneOffset.UTC)), tenant.onRedisFailure());
+      // Limits and budget in one decision (one Redis round trip); a refusal of either consumed nothing.
+      return quotas().admit(request, budget).compose(verdict -> {
+        RateLimitDecision decision = verdict.limit();
         rateLimitHeaders(ex.response, decision);
         if (!decision.allowed()) {
           ex.rateLimit = switch (decision.denial()) {
@@ -90,23 +93,26 @@ final class Admission {
           };
           return Future.failedFuture(denied(decision, request).asFailure());
         }
-        if (tenant.budget().dailyUsd() == null && tenant.budget().monthlyUsd() == null) return Future.<Void>succeededFuture();
-        double worstCase = ex.state.costs().worstCase(countModel, promptTokens, maxOutput);
-        BudgetRequest budget = new BudgetRequest(tenant.id(), ex.requestId, tenant.budget(), worstCase,
-            LocalDate.now(services.clock().withZone(ZoneOffset.UTC)), tenant.onRedisFailure());
-        return services.budgets().reserve(budget).compose(verdict -> {
-          if (verdict.allowed()) {
-            ex.budgetRequest = budget;
-            ex.budgetDecision = verdict;
-            return Future.<Void>succeededFuture();
-          }
-          ex.rateLimit = verdict.unavailable() ? "unavailable" : "budget";
-          if (verdict.unavailable()) return Future.failedFuture(limiterUnavailable().asFailure());
+        BudgetDecision reserved = verdict.budget();
+        if (reserved != null && !reserved.allowed()) {
+          ex.rateLimit = reserved.unavailable() ? "unavailable" : "budget";
+          if (reserved.unavailable()) return Future.failedFuture(limiterUnavailable().asFailure());
           return Future.failedFuture(new ApiError(429, "insufficient_quota", "insufficient_quota", null,
               "You exceeded your current quota: the tenant's budget is exhausted.", -1, false).asFailure());
-        });
+        }
+        ex.limitRequest = request;
+        ex.limitDecision = decision;
+        if (reserved != null) {
+          ex.budgetRequest = budget;
+          ex.budgetDecision = reserved;
+        }
+        return Future.<Void>succeededFuture();
       });
     });
+  }
+
+  private Quotas quotas() {
+    return Quotas.of(services.limiter(), services.budgets());
   }
 
   private TenantLimits effectiveLimits(Exchange ex) {
@@ -217,8 +223,9 @@ final class Admission {
     // provider-reported counts are clamped (never negative, never near overflow) before they move a bucket
     long actualTokens = CostCalculator.tokens(promptTokens) + CostCalculator.tokens(completionTokens);
     double cost = ex.state.costs().cost(ex.upstreamModel, promptTokens, cachedTokens, cacheWriteTokens, completionTokens);
-    if (ex.limitRequest != null) services.limiter().settle(ex.limitRequest, ex.limitDecision, actualTokens);
-    if (ex.budgetRequest != null) services.budgets().settle(ex.budgetRequest, ex.budgetDecision, cost);
+    if (ex.limitRequest != null || ex.budgetRequest != null) {
+      quotas().settle(ex.limitRequest, ex.limitDecision, ex.budgetRequest, ex.budgetDecision, actualTokens, cost);
+    }
     return cost;
   }
 }

@@ -7,11 +7,16 @@ import java.util.concurrent.atomic.AtomicLong;
 /** In-memory budgets (nano-USD counters per tenant and day/month), exact across the event loops of one process. */
 public final class LocalBudgetGuard implements BudgetGuard {
   private final ConcurrentHashMap<String, AtomicLong> spent = new ConcurrentHashMap<>();
-  private final int divisor;
+  private final java.util.function.IntSupplier divisor;
 
   /** @param divisor caps are divided by this when standing in for Redis across replicas */
   public LocalBudgetGuard(int divisor) {
-    this.divisor = Math.max(1, divisor);
+    this(() -> divisor);
+  }
+
+  /** @param divisor read at every decision: the number of live replicas while standing in for Redis */
+  public LocalBudgetGuard(java.util.function.IntSupplier divisor) {
+    this.divisor = divisor;
   }
 
   @Override
@@ -53,7 +58,7 @@ public final class LocalBudgetGuard implements BudgetGuard {
   }
 
   private long share(long cap) {
-    return cap < 0 ? cap : cap / divisor;
+    return cap < 0 ? cap : cap / Math.max(1, divisor.getAsInt());
   }
 
   private static boolean tryAdd(AtomicLong counter, long amount, long cap) {

@@ -5,12 +5,13 @@ import dev.sluice.usage.CostCalculator;
 import io.vertx.core.Future;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 
 /**
  * In-memory limiter for one process: exact across all event loops (one lock-free compare-and-set per decision on
  * an immutable per-tenant state). Also the fail-open fallback of the Redis limiter, with every limit divided by the
- * expected number of replicas. Same arithmetic as {@code admit.lua}.
+ * number of live replicas. Same arithmetic as {@code admit.lua}.
  */
 public final class LocalRateLimiter implements RateLimiter {
   static final double WINDOW_MS = 60_000.0;
@@ -22,19 +23,24 @@ public final class LocalRateLimiter implements RateLimiter {
 
   private final ConcurrentHashMap<String, AtomicReference<State>> tenants = new ConcurrentHashMap<>();
   private final LongSupplier clock;
-  private final int divisor;
+  private final IntSupplier divisor;
 
   /**
    * @param clock milliseconds, injected so tests advance time instead of sleeping
    * @param divisor each limit is divided by this (1 normally; the replica count when standing in for Redis)
    */
   public LocalRateLimiter(LongSupplier clock, int divisor) {
+    this(clock, () -> divisor);
+  }
+
+  /** @param divisor read at every decision: the number of live replicas while standing in for Redis */
+  public LocalRateLimiter(LongSupplier clock, IntSupplier divisor) {
     this.clock = clock;
-    this.divisor = Math.max(1, divisor);
+    this.divisor = divisor;
   }
 
   private long share(long limit) {
-    return limit <= 0 ? 0 : Math.max(1, limit / divisor);
+    return limit <= 0 ? 0 : Math.max(1, limit / Math.max(1, divisor.getAsInt()));
   }
 
   private Shape shape(TenantLimits limits) {

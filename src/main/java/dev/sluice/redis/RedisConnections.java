@@ -16,10 +16,29 @@ import java.util.List;
 public final class RedisConnections {
   private RedisConnections() {}
 
+  /**
+   * Pool sized for the load one replica can produce. Each command holds a connection until its reply, so the pool
+   * bounds the commands in flight: 128 connections carry ≈ 100k commands/s at 1 ms each, more than a 2-core replica
+   * can ask for, and Redis takes 10k clients. Waiting for a connection is part of the command timeout, so the queue is
+   * deep (a burst waits microseconds, not the timeout); a full queue is our back-pressure and is not held against
+   * Redis ({@link RedisFailure#isPoolBusy}).
+   */
+  public static final int POOL_SIZE = 128;
+  public static final int POOL_WAITING = 16_384;
+
+  public static Redis create(Vertx vertx, RedisConfig config) {
+    return create(vertx, config, POOL_SIZE);
+  }
+
   public static Redis create(Vertx vertx, RedisConfig config, int poolSize) {
     String url = config.url();
-    RedisOptions options = new RedisOptions().setMaxPoolSize(poolSize).setMaxPoolWaiting(poolSize * 8)
-        .setMaxWaitingHandlers(4096);
+    RedisOptions options = new RedisOptions().setMaxPoolSize(poolSize).setMaxPoolWaiting(Math.max(POOL_WAITING, poolSize * 8))
+        .setMaxWaitingHandlers(POOL_WAITING);
+    // A Redis that does not answer SYNs must fail a connect in a second, not in the default minute.
+    options.getNetClientOptions().setConnectTimeout(1_000).setTcpNoDelay(true);
+    // No HELLO round trip per new connection (RESP2 is all we use): a burst right after start opens dozens of
+    // connections at once, and each handshake was a round trip queued behind the others before the first command.
+    options.setProtocolNegotiation(false);
     if (url.startsWith("redis-sentinel://")) {
       String rest = url.substring("redis-sentinel://".length());
       int slash = rest.indexOf('/');

@@ -1,6 +1,7 @@
 package dev.sluice.usage;
 
-import dev.sluice.redis.LuaScript;
+import dev.sluice.ratelimit.RedisQuotas;
+import dev.sluice.redis.RedisFailure;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -9,57 +10,49 @@ import io.vertx.redis.client.Response;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The ledger shared by all replicas: {@code sluice:spend:{t:<id>}:d:<day>} / {@code :m:<month>} nano-USD counters,
- * booked by one script that first sets a per-request marker (SET NX), so redelivery cannot double count.
+ * The ledger shared by all replicas: settled spend per tenant lives in the tenant's monthly account hash
+ * ({@code sluice:acct:{t:<id>}:<yyyy-mm>}, fields {@code sm} and {@code sd<dd>}, nano-USD). A request admitted through
+ * Redis is booked by its settlement script ({@link RedisQuotas}), in the same round trip that settles its limits and
+ * budget; any other (no limits or budget, or decided locally during an outage) is booked here, by the same script in
+ * ledger-only mode. Both are exactly once per request id.
  */
 public final class RedisSpendLedger implements SpendLedger {
-  private static final LuaScript BOOK = LuaScript.load(RedisSpendLedger.class, "spend.lua");
   private final Redis redis;
   private final long timeoutMillis;
-  private final LongAdder errors = new LongAdder();
+  private final RedisQuotas quotas;
 
-  public RedisSpendLedger(Redis redis, long timeoutMillis) {
+  public RedisSpendLedger(Redis redis, long timeoutMillis, RedisQuotas quotas) {
     this.redis = redis;
     this.timeoutMillis = timeoutMillis;
-  }
-
-  private static String prefix(String tenant) {
-    return "sluice:spend:{t:" + tenant + "}:";
+    this.quotas = quotas;
   }
 
   @Override
   public Future<Void> record(UsageEvent event) {
     if (event.tenant() == null || event.costUsd() <= 0) return Future.succeededFuture();
     LocalDate day = Instant.ofEpochMilli(event.timestampMillis()).atZone(ZoneOffset.UTC).toLocalDate();
-    String p = prefix(event.tenant());
-    List<String> keys = List.of(p + "seen:" + event.requestId(), p + "d:" + day, p + "m:" + day.toString().substring(0, 7));
-    List<String> args = List.of(Long.toString(CostCalculator.nanos(event.costUsd())), Long.toString(2 * 86_400),
-        Long.toString(40 * 86_400), Long.toString(400 * 86_400));
-    // Off the request path (an event consumer) a slower command is fine; 10× the request timeout.
-    return BOOK.run(redis, keys, args, timeoutMillis * 10).transform(ar -> {
-      if (ar.failed()) errors.increment();
-      return Future.succeededFuture();
-    });
+    return quotas.bookSpend(event.tenant(), event.requestId(), day, event.costUsd());
   }
 
   @Override
   public Future<Spend> spend(String tenant, LocalDate day) {
-    String p = prefix(tenant);
-    return redis.send(Request.cmd(Command.MGET).arg(p + "d:" + day).arg(p + "m:" + day.toString().substring(0, 7)))
-        .timeout(timeoutMillis * 10, TimeUnit.MILLISECONDS)
+    Request get = Request.cmd(Command.HMGET).arg("sluice:acct:{t:" + tenant + "}:" + day.toString().substring(0, 7))
+        .arg("sd" + day.getDayOfMonth()).arg("sm");
+    // Off the request path (admin, metrics) a slower answer is fine: 10× the request timeout.
+    return RedisFailure.within(redis.send(get), timeoutMillis * 10)
         .map(r -> new Spend(tenant, day, usd(r.get(0)), usd(r.get(1))));
   }
 
-  private static double usd(Response value) {
-    return value == null ? 0 : value.toLong() / 1e9;
+  /** What this replica's last booking for the tenant returned, without a round trip; else {@link #spend}. */
+  @Override
+  public Future<Spend> latestSpend(String tenant, LocalDate day) {
+    double[] seen = quotas.lastSeenSpend(tenant, day);
+    return seen == null ? spend(tenant, day) : Future.succeededFuture(new Spend(tenant, day, seen[0], seen[1]));
   }
 
-  public long errors() {
-    return errors.sum();
+  private static double usd(Response value) {
+    return value == null ? 0 : Long.parseLong(value.toString()) / 1e9;
   }
 }

@@ -13,6 +13,11 @@ public interface SpendLedger {
 
   Future<Spend> spend(String tenant, LocalDate day);
 
+  /** The spend as of this replica's latest booking (may save a round trip); by default {@link #spend}. */
+  default Future<Spend> latestSpend(String tenant, LocalDate day) {
+    return spend(tenant, day);
+  }
+
   /** A tenant's spend in USD for one day and its month. */
   record Spend(String tenant, LocalDate day, double dayUsd, double monthUsd) {}
 }

@@ -155,7 +155,7 @@ class RateLimitHttpTest {
 
   @Test
   void twoReplicasSharingRedisAdmitExactlyTheLimit() throws Exception {
-    String redis = "redis: { url: \"" + redisServer.url() + "\", command-timeout: 2s, expected-replicas: 2 }\n"
+    String redis = "redis: { url: \"" + redisServer.url() + "\", expected-replicas: 2 }\n"
         + "limits: { defaults: { requests-per-minute: 20 } }";
     TestGateway a = gateway(redis);
     TestGateway b = gateway(redis);
@@ -169,7 +169,7 @@ class RateLimitHttpTest {
   @Test
   void twoReplicasSharingRedisNeverExceedTheTokenLimit() throws Exception {
     // each request reserves its prompt (~8 tokens) + max_tokens 100; 1000 tokens/min fit 9 of them
-    String redis = "redis: { url: \"" + redisServer.url() + "\", command-timeout: 2s }\n"
+    String redis = "redis: { url: \"" + redisServer.url() + "\" }\n"
         + "limits: { defaults: { tokens-per-minute: 1000 } }";
     TestGateway a = gateway(redis);
     TestGateway b = gateway(redis);
@@ -301,7 +301,7 @@ class RateLimitHttpTest {
   @Test
   void twoReplicasSharingRedisCannotOverspendABudget() throws Exception {
     // worst case per request: 100 output tokens × $10,000 per 1M = $1.00 (input free), so a $20 day admits 20
-    String extra = "redis: { url: \"" + redisServer.url() + "\", command-timeout: 2s }\n"
+    String extra = "redis: { url: \"" + redisServer.url() + "\" }\n"
         + "pricing: { upstream-mini: { input: 0, output: 10000 } }";
     String yaml = yaml(extra).replace("keys: [ { id: acme-key-1,", "budget: { daily-usd: 20 }\n    keys: [ { id: acme-key-1,");
     TestGateway a = TestGateway.start(newVertx(), ConfigLoader.parse(yaml, Map.of()), clock);

@@ -46,12 +46,12 @@ class BudgetGuardTest {
     vertxes.forEach(v -> v.close().await());
   }
 
-  RedisBudgetGuard guard() {
+  RedisQuotas guard() {
     Vertx vertx = Vertx.vertx();
     vertxes.add(vertx);
-    return new RedisBudgetGuard(RedisConnections.create(vertx, new RedisConfig(redisServer.url(), null, null), 8), 10_000, // command timeout: a healthy Redis on a loaded machine never reaches it
-       
-        new RedisBreaker(3, 5000, System::currentTimeMillis), new LocalBudgetGuard(1));
+    return new RedisQuotas(vertx, RedisConnections.create(vertx, new RedisConfig(redisServer.url(), null, null)),
+        RedisConfig.DEFAULT_COMMAND_TIMEOUT.toMillis(), new RedisBreaker(System::currentTimeMillis),
+        new LocalRateLimiter(System::currentTimeMillis, 1), new LocalBudgetGuard(1), System::currentTimeMillis);
   }
 
   static BudgetRequest request(int id, Double daily, Double monthly, double estimate) {
@@ -60,8 +60,8 @@ class BudgetGuardTest {
 
   @Test
   void twoInstancesCannotOverspendTheDailyCap() {
-    RedisBudgetGuard a = guard();
-    RedisBudgetGuard b = guard();
+    RedisQuotas a = guard();
+    RedisQuotas b = guard();
     List<Future<BudgetDecision>> decisions = new ArrayList<>();
     for (int i = 0; i < 50; i++) decisions.add((i % 2 == 0 ? a : b).reserve(request(i, 2.0, null, 0.10)));
     long admitted = Future.all(decisions).await().list().stream().filter(d -> ((BudgetDecision) d).allowed()).count();
@@ -70,7 +70,7 @@ class BudgetGuardTest {
 
   @Test
   void settlementReplacesTheEstimateWithTheActualCost() {
-    RedisBudgetGuard guard = guard();
+    RedisQuotas guard = guard();
     BudgetRequest first = request(1, 1.0, 5.0, 0.60);
     BudgetDecision admitted = guard.reserve(first).await();
     assertThat(admitted.remainingUsd()).isCloseTo(0.40, within(1e-9));
@@ -83,7 +83,7 @@ class BudgetGuardTest {
 
   @Test
   void monthlyCapAppliesToo() {
-    RedisBudgetGuard guard = guard();
+    RedisQuotas guard = guard();
     assertThat(guard.reserve(request(1, null, 0.5, 0.4)).await().allowed()).isTrue();
     assertThat(guard.reserve(request(2, null, 0.5, 0.2)).await().allowed()).isFalse();
   }
@@ -108,7 +108,7 @@ class BudgetGuardTest {
 
   @Test
   void redisOutageFollowsTheTenantPolicy() throws Exception {
-    RedisBudgetGuard guard = guard();
+    RedisQuotas guard = guard();
     redisServer.stop();
     try {
       assertThat(guard.reserve(request(1, 1.0, null, 0.1)).await().degraded()).isTrue();
@@ -124,7 +124,7 @@ class BudgetGuardTest {
   @Test
   void absurdEstimatesAreClampedToTheCeilingAndRefusedNotWrapped() {
     LocalBudgetGuard local = new LocalBudgetGuard(1);
-    RedisBudgetGuard redis = guard();
+    RedisQuotas redis = guard();
     for (double estimate : new double[] {Double.MAX_VALUE, Double.POSITIVE_INFINITY, Double.NaN, 4.6e18, 1e7}) {
       BudgetRequest crafted = request(1, 0.5, null, estimate);
       assertThat(crafted.estimatedUsd()).isEqualTo(dev.sluice.usage.CostCalculator.MAX_REQUEST_USD);
@@ -144,15 +144,17 @@ class BudgetGuardTest {
   @Test
   void anAbsurdActualCostSettlesAtTheCeilingWithoutWrapping() throws Exception {
     LocalBudgetGuard local = new LocalBudgetGuard(1);
-    RedisBudgetGuard redis = guard();
+    RedisQuotas redis = guard();
     BudgetRequest admitted = request(1, 1e9, null, 0.1);
     BudgetDecision localDecision = local.decide(admitted);
     BudgetDecision redisDecision = redis.reserve(admitted).await();
     local.settle(admitted, localDecision, Double.POSITIVE_INFINITY).await();
     redis.settle(admitted, redisDecision, Double.POSITIVE_INFINITY).await();
     assertThat(local.spentToday("acme", DAY)).isEqualTo(dev.sluice.usage.CostCalculator.MAX_REQUEST_USD);
-    String key = RedisBudgetGuard.keys(admitted).get(0);
-    assertThat(redisServer.command("GET", key)).endsWith("\r\n" + dev.sluice.usage.CostCalculator.MAX_REQUEST_NANOS + "\r\n");
+    // the day's budget field: the reservation replaced by the actual cost, pinned at the ceiling
+    String field = "bd" + DAY.getDayOfMonth();
+    assertThat(redisServer.command("HGET", RedisQuotas.account("acme", DAY), field))
+        .endsWith("\r\n" + dev.sluice.usage.CostCalculator.MAX_REQUEST_NANOS + "\r\n");
     assertThat(redis.redisErrors()).isZero();
   }
 

@@ -6,9 +6,10 @@ import dev.sluice.config.RedisConfig;
 import dev.sluice.config.RedisFailurePolicy;
 import dev.sluice.config.TenantLimits;
 import dev.sluice.ratelimit.LimitRequest;
+import dev.sluice.ratelimit.LocalBudgetGuard;
 import dev.sluice.ratelimit.LocalRateLimiter;
 import dev.sluice.ratelimit.RateLimitDecision;
-import dev.sluice.ratelimit.RedisRateLimiter;
+import dev.sluice.ratelimit.RedisQuotas;
 import dev.sluice.testing.RedisServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -44,15 +45,15 @@ class RedisTopologiesTest {
     for (RedisServer server : servers) server.close();
   }
 
-  RedisRateLimiter limiter(String url) {
+  RedisQuotas limiter(String url) {
     Vertx vertx = Vertx.vertx();
     vertxes.add(vertx);
-    return new RedisRateLimiter(RedisConnections.create(vertx, new RedisConfig(url, null, null), 8), 10_000, // command timeout: a healthy Redis on a loaded machine never reaches it
-       
-        new RedisBreaker(3, 5000, System::currentTimeMillis), new LocalRateLimiter(System::currentTimeMillis, 1));
+    return new RedisQuotas(vertx, RedisConnections.create(vertx, new RedisConfig(url, null, null)),
+        RedisConfig.DEFAULT_COMMAND_TIMEOUT.toMillis(), new RedisBreaker(System::currentTimeMillis),
+        new LocalRateLimiter(System::currentTimeMillis, 1), new LocalBudgetGuard(1), System::currentTimeMillis);
   }
 
-  static long admitted(RedisRateLimiter a, RedisRateLimiter b, String tenant) {
+  static long admitted(RedisQuotas a, RedisQuotas b, String tenant) {
     List<Future<RateLimitDecision>> decisions = new ArrayList<>();
     for (int i = 0; i < 50; i++) {
       decisions.add((i % 2 == 0 ? a : b).admit(new LimitRequest(tenant, "r" + i, new TenantLimits(20, 100_000, 100), 10,
@@ -92,8 +93,8 @@ class RedisTopologiesTest {
     });
 
     String url = "redis-cluster://" + String.join(",", nodes);
-    RedisRateLimiter a = limiter(url);
-    RedisRateLimiter b = limiter(url);
+    RedisQuotas a = limiter(url);
+    RedisQuotas b = limiter(url);
     // several tenants land on different masters; each one's three keys share a slot
     for (String tenant : List.of("acme", "beta", "gamma")) assertThat(admitted(a, b, tenant)).as(tenant).isEqualTo(20);
   }
@@ -106,6 +107,6 @@ class RedisTopologiesTest {
     servers.add(sentinel);
     String url = "redis-sentinel://127.0.0.1:" + sentinel.port() + "/mymaster";
     assertThat(admitted(limiter(url), limiter(url), "acme")).isEqualTo(20);
-    assertThat(master.command("EXISTS", "sluice:rl:{t:acme}:req")).contains(":1");
+    assertThat(master.command("EXISTS", "sluice:acct:{t:acme}:" + java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString().substring(0, 7))).contains(":1");
   }
 }

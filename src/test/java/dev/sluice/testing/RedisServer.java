@@ -122,6 +122,26 @@ public final class RedisServer implements AutoCloseable {
     launch();
   }
 
+  /** SIGSTOP: the process freezes with its connections open (a stall), until {@link #resume()}. */
+  public void pause() throws Exception {
+    signal("-STOP");
+  }
+
+  /** SIGCONT after {@link #pause()}. */
+  public void resume() throws Exception {
+    signal("-CONT");
+  }
+
+  /** SIGKILL (kill -9): nothing saved; {@link #restart()} brings it back on the same port, empty. */
+  public void kill() throws Exception {
+    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+  }
+
+  private void signal(String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).start();
+    if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) throw new IllegalStateException("kill " + signal + " failed");
+  }
+
   @Override
   public void close() throws Exception {
     stop();
