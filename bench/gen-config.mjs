@@ -12,7 +12,7 @@
 // Usage: node gen-config.mjs OUT MOCK_PORT SLUICE_PORT PEPPER BENCH_KEY TENANTS MAX_CONNECTIONS
 //          [--redis redis://127.0.0.1:PORT] [--redis-timeout 1s] [--limits-key K] [--cache-key K] [--full-key K]
 // With --redis, the limiter, budgets, spend ledger and cache live in that Redis (command timeout --redis-timeout,
-// default 50ms; `--redis-timeout default` leaves the key out so the shipped default applies); without it, in memory.
+// default: the key is left out so the shipped default applies); without it, in memory.
 import { createHmac } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 
@@ -34,9 +34,9 @@ const lines = [
   '  instances: 0',
   '  shutdown-grace: 2s',
   '  metrics: api                   # the bench scrapes /metrics on the client port (loopback here), one port per gateway',
-  // --redis-timeout default: no command-timeout key, so the gateway's shipped default is what is measured
+  // no --redis-timeout (or "default"): no command-timeout key, so the gateway's shipped default is what is measured
   ...(opt.redis ? ['redis:', `  url: "${opt.redis}"`,
-    ...(opt['redis-timeout'] === 'default' ? [] : [`  command-timeout: ${opt['redis-timeout'] ?? '50ms'}`])] : []),
+    ...(!opt['redis-timeout'] || opt['redis-timeout'] === 'default' ? [] : [`  command-timeout: ${opt['redis-timeout']}`])] : []),
   'security:',
   `  key-pepper: "${pepper}"`,
   'providers:',

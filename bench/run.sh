@@ -14,8 +14,7 @@
 # memory and in Redis, vs HAProxy: P9), BENCH_USAGE (access log on vs off; jtokkit counting microbenchmark).
 # BENCH_FEATURE_SECONDS (s per feature case and round, default 4 = 0.4 × BENCH_DURATION), BENCH_FEATURE_ROUNDS
 # (default 2), BENCH_WARMUP_EXTRA_MAX (max s of warm-up of each of the two extra Sluice processes, default 25),
-# BENCH_REDIS_TIMEOUT (redis.command-timeout of the Redis-backed gateway, default 1s; production default 50ms — on a
-# busy 2-core box, 50 ms is shorter than the gateway's own GC and scheduling stalls, and the limiter then fails open).
+# BENCH_REDIS_TIMEOUT (redis.command-timeout of the Redis-backed gateway; default: the shipped default).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -35,7 +34,7 @@ USAGE=${BENCH_USAGE:-1}
 FEAT_SECS=${BENCH_FEATURE_SECONDS:-$(( (DUR * 2 + 4) / 5 ))}
 FEAT_ROUNDS=${BENCH_FEATURE_ROUNDS:-2}
 WARM_EXTRA_MAX=${BENCH_WARMUP_EXTRA_MAX:-25}
-REDIS_TIMEOUT=${BENCH_REDIS_TIMEOUT:-1s}
+REDIS_TIMEOUT=${BENCH_REDIS_TIMEOUT:-default}
 KEY=sk-sluice-bench-0123456789abcdefghijklmnopqrstuvwxyzABCD
 KEY_LIM=sk-sluice-bench-limits-0123456789abcdefghijklmnopqrstuvw
 KEY_CACHE=sk-sluice-bench-cache-0123456789abcdefghijklmnopqrstuvwx

@@ -74,7 +74,7 @@ class BudgetBypassTest {
   TestGateway gateway(boolean redis) {
     // $0.001 per token on the default alias (a request settles at 12 tokens = $0.012); the dearest allowed price on
     // an alias that permits 100,000 output tokens per choice
-    String extra = (redis ? "redis: { url: \"" + redisServer.url() + "\", command-timeout: 2s }\n" : "")
+    String extra = (redis ? "redis: { url: \"" + redisServer.url() + "\" }\n" : "")
         + "pricing: { upstream-mini: { input: 1000, output: 1000 }, upstream-big: { input: 1000000, output: 1000000 } }";
     String yaml = TestGateway.yaml(upstream.baseUrl(), extra)
         .replace("models:\n", "models:\n  big: { deployments: [ { provider: fake, model: upstream-big } ], "

@@ -86,7 +86,7 @@ class CacheHttpTest {
   }
 
   String redisYaml() {
-    return "redis: { url: \"" + redisServer.url() + "\", command-timeout: 5s }";
+    return "redis: { url: \"" + redisServer.url() + "\" }";
   }
 
   HttpResponse<String> chat(String body) throws Exception {

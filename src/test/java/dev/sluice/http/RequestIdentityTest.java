@@ -85,7 +85,7 @@ class RequestIdentityTest {
 
   void startGateway(boolean redis, String extra) {
     String yaml = TestGateway.yaml(upstream.baseUrl(),
-        (redis ? "redis: { url: \"" + redisServer.url() + "\", command-timeout: 2s }\n" : "") + extra,
+        (redis ? "redis: { url: \"" + redisServer.url() + "\" }\n" : "") + extra,
         TestGateway.DEFAULT_SERVER, "{ connect: 5s, headers: 20s, first-token: 20s, idle: 20s, total: 20s }")
         .replace("max-connections: 8", "max-connections: 64").replace("max-wait-queue: 4", "max-wait-queue: 64");
     gateway = TestGateway.start(vertx, ConfigLoader.parse(yaml, Map.of()), Clock.systemUTC(), registry);

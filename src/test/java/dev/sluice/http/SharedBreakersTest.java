@@ -44,7 +44,7 @@ class SharedBreakersTest {
     String yaml = """
         server: { port: 0, instances: 1, admin-port: 0, admin-token: "%s" }
         security: { key-pepper: "%s" }
-        redis: { url: "%s", command-timeout: 5s }
+        redis: { url: "%s" }
         providers:
           primary: { type: openai-compatible, base-url: %s }
           backup: { type: openai-compatible, base-url: %s }

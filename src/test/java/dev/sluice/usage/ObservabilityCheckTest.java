@@ -55,7 +55,7 @@ class ObservabilityCheckTest {
     String yaml = """
         server: { port: 0, instances: 1 }
         security: { key-pepper: "%s" }
-        redis: { url: "%s", command-timeout: 5s }
+        redis: { url: "%s" }
         providers:
           mock: { type: mock, latency: 5ms, tokens-per-second: 2000 }
           flaky: { type: mock, latency: 1ms }
