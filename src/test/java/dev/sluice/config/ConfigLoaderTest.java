@@ -158,7 +158,7 @@ class ConfigLoaderTest {
   @Test
   void negativeBudgetNamesTenantIndexAndField() {
     assertThat(problems(yaml(PROVIDER, MODELS, ACME + BETA + "    budget: { daily-usd: -1 }\n")))
-        .containsExactly("tenants[1].budget.daily-usd: -1.0 (expected: 0..1000000000 USD)");
+        .containsExactly("tenants[1].budget.daily-usd: -1.0 (expected: 0..9000000 USD)");
   }
 
   @Test

@@ -145,7 +145,7 @@ class BudgetGuardTest {
   void anAbsurdActualCostSettlesAtTheCeilingWithoutWrapping() throws Exception {
     LocalBudgetGuard local = new LocalBudgetGuard(1);
     RedisQuotas redis = guard();
-    BudgetRequest admitted = request(1, 1e9, null, 0.1);
+    BudgetRequest admitted = request(1, BudgetConfig.MAX_USD, null, 0.1);
     BudgetDecision localDecision = local.decide(admitted);
     BudgetDecision redisDecision = redis.reserve(admitted).await();
     local.settle(admitted, localDecision, Double.POSITIVE_INFINITY).await();
@@ -168,9 +168,9 @@ class BudgetGuardTest {
   @Test
   void capsAreExactNanoUsdAndConfigBoundsThem() {
     assertThat(BudgetRequest.cap(0.5)).isEqualTo(500_000_000L);
-    assertThat(BudgetRequest.cap(BudgetConfig.MAX_USD)).isEqualTo(1_000_000_000_000_000_000L);
+    assertThat(BudgetRequest.cap(BudgetConfig.MAX_USD)).isEqualTo(9_000_000_000_000_000L);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BudgetConfig(1e10, null))
-        .hasMessage("daily-usd: 1.0E10 (expected: 0..1000000000 USD)");
+        .hasMessage("daily-usd: 1.0E10 (expected: 0..9000000 USD)");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> new BudgetConfig(null, Double.POSITIVE_INFINITY))
         .hasMessageStartingWith("monthly-usd: Infinity");
   }
