@@ -6,7 +6,7 @@ import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.Http;
-import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.SharedRedis;
 import dev.sluice.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -21,10 +21,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -34,7 +33,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * in-range request gets through, the budget script keeps working, and spend never passes the budget.
  */
 class BudgetBypassTest {
-  static RedisServer redisServer;
+  @RegisterExtension
+  static final SharedRedis redisServer = new SharedRedis();
   static final String CRAFTED = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":4611686019501129728,\"n\":2,"
       + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   static final String LARGEST = "{\"model\":\"big\",\"max_tokens\":100000,\"n\":128,"
@@ -46,19 +46,8 @@ class BudgetBypassTest {
   TestGateway gateway;
   final ExecutorService pool = Executors.newFixedThreadPool(32);
 
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redisServer = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    redisServer.close();
-  }
-
   @BeforeEach
   void start() throws Exception {
-    redisServer.flushAll();
     vertx = Vertx.vertx();
     upstream = FakeUpstream.start(vertx);
   }

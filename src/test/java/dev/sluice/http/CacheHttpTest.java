@@ -16,7 +16,7 @@ import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.Gate;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.ManualClock;
-import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.SharedRedis;
 import dev.sluice.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -29,15 +29,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The response cache through HTTP and the official SDK, in memory and in Redis. */
 class CacheHttpTest {
-  static RedisServer redisServer;
+  @RegisterExtension
+  static final SharedRedis redisServer = new SharedRedis();
   static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}";
   final ManualClock clock = new ManualClock(1_800_000_000_000L);
   final ExecutorService pool = Executors.newFixedThreadPool(24);
@@ -45,19 +45,8 @@ class CacheHttpTest {
   FakeUpstream upstream;
   TestGateway gateway;
 
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redisServer = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    redisServer.close();
-  }
-
   @BeforeEach
   void start() throws Exception {
-    redisServer.flushAll();
     vertx = Vertx.vertx();
     upstream = FakeUpstream.start(vertx);
   }

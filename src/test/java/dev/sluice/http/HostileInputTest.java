@@ -6,7 +6,7 @@ import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
-import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.SharedRedis;
 import dev.sluice.testing.TestGateway;
 import dev.sluice.usage.UsageEvent;
 import io.vertx.core.Vertx;
@@ -29,10 +29,9 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -51,7 +50,8 @@ class HostileInputTest {
   static final int GENERATED = Integer.getInteger("sluice.hostile.requests", 300);
   static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
-  static RedisServer redisServer;
+  @RegisterExtension
+  static final SharedRedis redisServer = new SharedRedis();
 
   /** One request and what it must get: {@code param} is checked when not null, {@code "-"} means a null param. */
   record Case(String name, String method, String path, Map<String, String> headers, String body, int status, String param) {
@@ -65,19 +65,8 @@ class HostileInputTest {
   TestGateway gateway;
   final List<UsageEvent> events = new CopyOnWriteArrayList<>();
 
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redisServer = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    redisServer.close();
-  }
-
   @BeforeEach
   void start() throws Exception {
-    redisServer.flushAll();
     vertx = Vertx.vertx();
     upstream = FakeUpstream.start(vertx);
     upstream.always(ex -> (ex.request.path().endsWith("/embeddings")

@@ -10,7 +10,7 @@ import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.Gate;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.ManualClock;
-import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.SharedRedis;
 import dev.sluice.testing.TestGateway;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -22,15 +22,15 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Rate limits and budgets seen through HTTP: status, envelope, headers, and no upstream call when refused. */
 class RateLimitHttpTest {
-  static RedisServer redisServer;
+  @RegisterExtension
+  static final SharedRedis redisServer = new SharedRedis();
   static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   final List<Vertx> vertxes = new ArrayList<>();
   final List<TestGateway> gateways = new ArrayList<>();
@@ -38,19 +38,8 @@ class RateLimitHttpTest {
   final ExecutorService pool = Executors.newFixedThreadPool(64);
   FakeUpstream upstream;
 
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redisServer = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    redisServer.close();
-  }
-
   @BeforeEach
   void start() throws Exception {
-    redisServer.flushAll();
     Vertx vertx = Vertx.vertx();
     vertxes.add(vertx);
     upstream = FakeUpstream.start(vertx);

@@ -6,7 +6,7 @@ import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
-import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.SharedRedis;
 import dev.sluice.testing.TestGateway;
 import dev.sluice.usage.UsageEvent;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -32,10 +32,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -45,7 +44,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * an in-flight lease or a ledger booking, so reusing one cannot widen a concurrency cap or hide spend.
  */
 class RequestIdentityTest {
-  static RedisServer redisServer;
+  @RegisterExtension
+  static final SharedRedis redisServer = new SharedRedis();
   static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
@@ -57,19 +57,8 @@ class RequestIdentityTest {
   final List<UsageEvent> events = new CopyOnWriteArrayList<>();
   final ExecutorService pool = Executors.newFixedThreadPool(24);
 
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redisServer = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    redisServer.close();
-  }
-
   @BeforeEach
   void start() throws Exception {
-    redisServer.flushAll();
     vertx = Vertx.vertx();
     upstream = FakeUpstream.start(vertx);
     vertx.eventBus().<UsageEvent>consumer(UsageEvent.ADDRESS, m -> events.add(m.body())).completion().await();

@@ -8,38 +8,22 @@ import dev.sluice.config.RedisConfig;
 import dev.sluice.config.RedisFailurePolicy;
 import dev.sluice.redis.RedisBreaker;
 import dev.sluice.redis.RedisConnections;
-import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.SharedRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Budgets cannot be overspent by concurrent requests, in memory or across instances sharing Redis. */
 class BudgetGuardTest {
-  static RedisServer redisServer;
+  @RegisterExtension
+  static final SharedRedis redisServer = new SharedRedis();
   static final LocalDate DAY = LocalDate.of(2026, 11, 27);
   final List<Vertx> vertxes = new ArrayList<>();
-
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redisServer = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    redisServer.close();
-  }
-
-  @BeforeEach
-  void flush() throws Exception {
-    redisServer.flushAll();
-  }
 
   @AfterEach
   void close() {

@@ -4,38 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.redis.LuaScript;
 import dev.sluice.redis.RedisFailure;
-import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.SharedRedis;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The quota scripts called directly with hostile arguments against a real redis-server: every one is refused with
  * an error reply starting {@code SLUICE_BADARG} (our bug, never counted as Redis unavailability) and writes nothing.
  */
 class QuotaScriptsTest {
-  static RedisServer redis;
+  @RegisterExtension
+  static final SharedRedis redis = new SharedRedis();
   static final List<String> HOSTILE = List.of("nan", "NaN", "inf", "-inf", "1e309", "9007199254740993", "1e300",
       "-1", "1.5", "abc", "", "0x1p1000");
   static final String ACCOUNT = "sluice:acct:{t:a}:2026-12";
-
-  @BeforeAll
-  static void start() throws Exception {
-    redis = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    redis.close();
-  }
-
-  @BeforeEach
-  void flush() throws Exception {
-    redis.flushAll();
-  }
 
   static List<String> admitArgs() {
     return new ArrayList<>(List.of("20", "1000", "100", "2", "req-1", "60000", "20", "1000", "", "4", "1000000000", "-1",

@@ -10,7 +10,7 @@ import dev.sluice.config.TenantLimits;
 import dev.sluice.redis.RedisBreaker;
 import dev.sluice.redis.RedisConnections;
 import dev.sluice.testing.Await;
-import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.SharedRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -22,11 +22,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Limits, budgets and the ledger in Redis against a real redis-server, with the shipped command timeout and breaker:
@@ -34,25 +32,11 @@ import org.junit.jupiter.api.Test;
  * fields, outages, and a Redis that lost its data.
  */
 class RedisQuotasTest {
-  static RedisServer redisServer;
+  @RegisterExtension
+  static final SharedRedis redisServer = new SharedRedis();
   final AtomicLong clock = new AtomicLong(1_800_000_000_000L);
   final List<Vertx> vertxes = new ArrayList<>();
   final LocalDate today = Instant.ofEpochMilli(1_800_000_000_000L).atZone(ZoneOffset.UTC).toLocalDate();
-
-  @BeforeAll
-  static void startRedis() throws Exception {
-    redisServer = RedisServer.start();
-  }
-
-  @AfterAll
-  static void stopRedis() throws Exception {
-    redisServer.close();
-  }
-
-  @BeforeEach
-  void flush() throws Exception {
-    redisServer.flushAll();
-  }
 
   @AfterEach
   void close() {
