@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Await;
 import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.SharedRedis;
 import dev.sluice.testing.TestGateway;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
@@ -22,7 +22,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -32,7 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * spent, neither the crafted {@code max_tokens × n} that used to wrap the reservation negative nor the largest
  * in-range request gets through, the budget script keeps working, and spend never passes the budget.
  */
-class BudgetBypassTest {
+class BudgetBypassTest extends GatewayTest {
   @RegisterExtension
   static final SharedRedis redisServer = new SharedRedis();
   static final String CRAFTED = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":4611686019501129728,\"n\":2,"
@@ -41,23 +40,17 @@ class BudgetBypassTest {
       + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   static final String HONEST = "{\"model\":\"gpt-4o-mini\",\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
   final ExecutorService pool = Executors.newFixedThreadPool(32);
 
-  @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
+  /** Each test starts its own gateway: none before it. */
+  @Override
+  protected TestGateway startGateway() {
+    return null;
   }
 
   @AfterEach
   void stop() {
     pool.shutdownNow();
-    if (gateway != null) gateway.close();
-    upstream.close();
-    vertx.close().await();
   }
 
   TestGateway gateway(boolean redis) {

@@ -11,14 +11,13 @@ import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Await;
-import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
 import dev.sluice.testing.Gate;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.Http;
 import dev.sluice.testing.ManualClock;
 import dev.sluice.testing.SharedRedis;
 import dev.sluice.testing.TestGateway;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -30,33 +29,26 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The response cache through HTTP and the official SDK, in memory and in Redis. */
-class CacheHttpTest {
+class CacheHttpTest extends GatewayTest {
   @RegisterExtension
   static final SharedRedis redisServer = new SharedRedis();
   static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"cache me\"}]}";
   final ManualClock clock = new ManualClock(1_800_000_000_000L);
   final ExecutorService pool = Executors.newFixedThreadPool(24);
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
 
-  @BeforeEach
-  void start() throws Exception {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
+  /** Each test starts its own gateway: none before it. */
+  @Override
+  protected TestGateway startGateway() {
+    return null;
   }
 
   @AfterEach
   void stop() {
     pool.shutdownNow();
-    if (gateway != null) gateway.close();
-    upstream.close();
-    vertx.close().await();
   }
 
   /** Both tenants opted in; {@code extra} YAML appended (e.g. a Redis URL). */

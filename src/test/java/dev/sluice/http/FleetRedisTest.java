@@ -24,6 +24,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -172,6 +174,28 @@ class FleetRedisTest {
     assertThat(quotaCommands(stats) - 1 - 4 * beats).as(stats).isLessThanOrEqualTo(8);
   }
 
+  /**
+   * {@code count} clients posting {@link #CHAT} in a loop, alternately to {@code a} and {@code b}, until {@code running}
+   * is false; each answer's status goes to {@code onStatus}, each failed call to {@code onFailure}.
+   */
+  List<CompletableFuture<Void>> load(int count, Gateway a, Gateway b, AtomicBoolean running, IntConsumer onStatus,
+      Consumer<Exception> onFailure) {
+    List<CompletableFuture<Void>> clients = new ArrayList<>();
+    for (int c = 0; c < count; c++) {
+      Gateway target = c % 2 == 0 ? a : b;
+      clients.add(CompletableFuture.runAsync(() -> {
+        while (running.get()) {
+          try {
+            onStatus.accept(Http.post(url(target), TestGateway.KEY, CHAT).statusCode());
+          } catch (Exception e) {
+            onFailure.accept(e);
+          }
+        }
+      }, pool));
+    }
+    return clients;
+  }
+
   @Test
   void twoReplicasUnderSaturatingLoadAdmitTheExactBucketWithNoFailOpen() throws Exception {
     String limits = "limits: { defaults: { requests-per-minute: 600 } }";
@@ -183,31 +207,22 @@ class FleetRedisTest {
     AtomicInteger other = new AtomicInteger();
     java.util.concurrent.atomic.AtomicLong firstAdmitted = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
     java.util.concurrent.atomic.AtomicLong lastAdmitted = new java.util.concurrent.atomic.AtomicLong();
-    List<CompletableFuture<Void>> clients = new ArrayList<>();
-    for (int c = 0; c < 32; c++) {
-      Gateway target = c % 2 == 0 ? a : b;
-      clients.add(CompletableFuture.runAsync(() -> {
-        while (running.get()) {
-          try {
-            int status = Http.post(url(target), TestGateway.KEY, CHAT).statusCode();
-            if (status == 200) {
-              admitted.incrementAndGet();
-              long now = System.nanoTime();
-              firstAdmitted.accumulateAndGet(now, Math::min);
-              lastAdmitted.accumulateAndGet(now, Math::max);
-            } else if (status == 429) {
-              refused.incrementAndGet();
-            } else {
-              other.incrementAndGet();
-              System.out.println("unexpected status " + status);
-            }
-          } catch (Exception e) {
-            other.incrementAndGet();
-            System.out.println("client failure " + e);
-          }
-        }
-      }, pool));
-    }
+    List<CompletableFuture<Void>> clients = load(32, a, b, running, status -> {
+      if (status == 200) {
+        admitted.incrementAndGet();
+        long now = System.nanoTime();
+        firstAdmitted.accumulateAndGet(now, Math::min);
+        lastAdmitted.accumulateAndGet(now, Math::max);
+      } else if (status == 429) {
+        refused.incrementAndGet();
+      } else {
+        other.incrementAndGet();
+        System.out.println("unexpected status " + status);
+      }
+    }, e -> {
+      other.incrementAndGet();
+      System.out.println("client failure " + e);
+    });
     // load for a bounded number of refused requests (saturation), not for a wall-clock duration
     Await.until(vertxes.get(0), Duration.ofSeconds(20), "saturated", () -> refused.get() >= 1_500);
     running.set(false);
@@ -231,20 +246,8 @@ class FleetRedisTest {
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicInteger ok = new AtomicInteger();
     AtomicInteger other = new AtomicInteger();
-    List<CompletableFuture<Void>> clients = new ArrayList<>();
-    for (int c = 0; c < 8; c++) {
-      Gateway target = c % 2 == 0 ? a : b;
-      clients.add(CompletableFuture.runAsync(() -> {
-        while (running.get()) {
-          try {
-            int status = Http.post(url(target), TestGateway.KEY, CHAT).statusCode();
-            (status == 200 ? ok : other).incrementAndGet();
-          } catch (Exception e) {
-            other.incrementAndGet();
-          }
-        }
-      }, pool));
-    }
+    List<CompletableFuture<Void>> clients = load(8, a, b, running, status -> (status == 200 ? ok : other).incrementAndGet(),
+        e -> other.incrementAndGet());
     Await.until(vertxes.get(0), Duration.ofSeconds(10), "load running", () -> ok.get() > 50);
     redis.pause();
     try {

@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Await;
-import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.SharedRedis;
 import dev.sluice.testing.TestGateway;
 import dev.sluice.usage.UsageEvent;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
@@ -29,7 +28,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,7 +43,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>The seed is fixed for CI; {@code -Dsluice.hostile.seed=N} replays another run and
  * {@code -Dsluice.hostile.requests=N} changes how many generated requests are sent (default 300).
  */
-class HostileInputTest {
+class HostileInputTest extends GatewayTest {
   static final long SEED = Long.getLong("sluice.hostile.seed", 20_261_204L);
   static final int GENERATED = Integer.getInteger("sluice.hostile.requests", 300);
   static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -60,25 +58,19 @@ class HostileInputTest {
     }
   }
 
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
   final List<UsageEvent> events = new CopyOnWriteArrayList<>();
+
+  /** Each test starts its own gateway: none before it. */
+  @Override
+  protected TestGateway startGateway() {
+    return null;
+  }
 
   @BeforeEach
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
     upstream.always(ex -> (ex.request.path().endsWith("/embeddings")
         ? Scripts.floatEmbeddings(List.of(new float[] {0.25f, -0.5f})) : Scripts.chat("Hello from the fake upstream.")).play(ex));
     vertx.eventBus().<UsageEvent>consumer(UsageEvent.ADDRESS, m -> events.add(m.body())).completion().await();
-  }
-
-  @AfterEach
-  void stop() {
-    if (gateway != null) gateway.close();
-    upstream.close();
-    vertx.close().await();
   }
 
   @ParameterizedTest(name = "redis={0}")

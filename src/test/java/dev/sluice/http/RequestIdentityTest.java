@@ -4,15 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sluice.config.ConfigLoader;
 import dev.sluice.testing.Await;
-import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.FakeUpstream.Scripts;
+import dev.sluice.testing.GatewayTest;
 import dev.sluice.testing.SharedRedis;
 import dev.sluice.testing.TestGateway;
 import dev.sluice.usage.UsageEvent;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.net.URI;
@@ -43,33 +42,31 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The gateway owns request identity: a client's {@code x-request-id} is echoed and logged, never used as the key of
  * an in-flight lease or a ledger booking, so reusing one cannot widen a concurrency cap or hide spend.
  */
-class RequestIdentityTest {
+class RequestIdentityTest extends GatewayTest {
   @RegisterExtension
   static final SharedRedis redisServer = new SharedRedis();
   static final String CHAT = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
   static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
 
-  Vertx vertx;
-  FakeUpstream upstream;
-  TestGateway gateway;
   final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   final List<UsageEvent> events = new CopyOnWriteArrayList<>();
   final ExecutorService pool = Executors.newFixedThreadPool(24);
 
+  /** Each test starts its own gateway: none before it. */
+  @Override
+  protected TestGateway startGateway() {
+    return null;
+  }
+
   @BeforeEach
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    upstream = FakeUpstream.start(vertx);
     vertx.eventBus().<UsageEvent>consumer(UsageEvent.ADDRESS, m -> events.add(m.body())).completion().await();
   }
 
   @AfterEach
   void stop() {
     pool.shutdownNow();
-    if (gateway != null) gateway.close();
-    upstream.close();
-    vertx.close().await();
   }
 
   void startGateway(boolean redis, String extra) {

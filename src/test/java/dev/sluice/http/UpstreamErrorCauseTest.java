@@ -76,6 +76,13 @@ class UpstreamErrorCauseTest {
     return Http.post("http://127.0.0.1:" + gateway.port() + "/v1/chat/completions", TestGateway.KEY, body);
   }
 
+  /** The gateway's answer to one chat request when the upstream answers every request with {@code script}. */
+  HttpResponse<String> answerWhenUpstream(FakeUpstream.Script script) throws Exception {
+    startGateway(upstream.baseUrl(), "");
+    upstream.always(script);
+    return post(CHAT);
+  }
+
   UsageEvent eventFor(HttpResponse<?> response) throws Exception {
     String id = response.headers().firstValue("x-request-id").orElseThrow();
     Await.until(vertx, Duration.ofSeconds(20), "usage event", () -> events.stream().anyMatch(e -> e.requestId().equals(id)));
@@ -142,40 +149,32 @@ class UpstreamErrorCauseTest {
 
   @Test
   void providerRejectingOurKeyIsProvider401WithItsCode() throws Exception {
-    startGateway(upstream.baseUrl(), "");
-    upstream.always(Scripts.error(401, "invalid_request_error", "invalid_api_key",
+    HttpResponse<String> response = answerWhenUpstream(Scripts.error(401, "invalid_request_error", "invalid_api_key",
         "Incorrect API key provided: " + TestGateway.PROVIDER_KEY + ". You can find your API key at https://platform.example/keys."));
-    HttpResponse<String> response = post(CHAT);
     assertThat(response.statusCode()).as("the tenant's key is fine: the provider is unavailable").isEqualTo(503);
     assertCause(response, "provider_401_invalid_api_key", "Incorrect API key");
   }
 
   @Test
   void providerRateLimitIsProvider429WithItsCode() throws Exception {
-    startGateway(upstream.baseUrl(), "");
-    upstream.always(ex -> ex.response.putHeader("retry-after", "30").setStatusCode(429)
+    HttpResponse<String> response = answerWhenUpstream(ex -> ex.response.putHeader("retry-after", "30").setStatusCode(429)
         .putHeader("content-type", "application/json")
         .end(new JsonObject().put("error", new JsonObject().put("message", "Rate limit reached for upstream-mini in organization org-secret123")
             .put("type", "requests").putNull("param").put("code", "rate_limit_exceeded")).encode()));
-    HttpResponse<String> response = post(CHAT);
     assertThat(response.statusCode()).isEqualTo(429);
     assertCause(response, "provider_429_rate_limit_exceeded", "org-secret123");
   }
 
   @Test
   void providerQuotaExhaustedIsProvider429InsufficientQuota() throws Exception {
-    startGateway(upstream.baseUrl(), "");
-    upstream.always(Scripts.error(429, "insufficient_quota", "insufficient_quota", "You exceeded your current quota"));
-    HttpResponse<String> response = post(CHAT);
+    HttpResponse<String> response = answerWhenUpstream(Scripts.error(429, "insufficient_quota", "insufficient_quota", "You exceeded your current quota"));
     assertThat(response.statusCode()).isEqualTo(503);
     assertCause(response, "provider_429_insufficient_quota", "exceeded your current quota");
   }
 
   @Test
   void anUnknownProviderCodeStaysOutOfTheCause() throws Exception {
-    startGateway(upstream.baseUrl(), "");
-    upstream.always(Scripts.error(503, "weird", "tenant-7f3a-overflow", "busy"));
-    HttpResponse<String> response = post(CHAT);
+    HttpResponse<String> response = answerWhenUpstream(Scripts.error(503, "weird", "tenant-7f3a-overflow", "busy"));
     assertThat(response.statusCode()).isEqualTo(503);
     assertCause(response, "provider_503", "tenant-7f3a-overflow");
   }

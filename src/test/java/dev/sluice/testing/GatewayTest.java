@@ -6,7 +6,8 @@ import org.junit.jupiter.api.BeforeEach;
 
 /**
  * Base for tests of one gateway in front of one {@link FakeUpstream}, both on 127.0.0.1:0 in a fresh Vert.x per test.
- * Override {@link #startGateway()} for another config; a test may replace {@link #gateway}, the last one is closed.
+ * Override {@link #startGateway()} for another config, or to return null where each test starts its own; a test may
+ * replace {@link #gateway}, the last one is closed.
  */
 public abstract class GatewayTest {
   protected Vertx vertx;
@@ -36,7 +37,7 @@ public abstract class GatewayTest {
 
   @AfterEach
   void stopGatewayUpstreamAndVertx() {
-    gateway.close();
+    if (gateway != null) gateway.close();
     upstream.close();
     vertx.close().await();
   }
