@@ -148,9 +148,6 @@ public final class Main {
     if (defaults != null && defaults.generatedKey()) {
       System.out.println("Sluice demo tenant key (shown once; set SLUICE_DEMO_KEY to fix it): " + defaults.demoKey());
     }
-    LOG.info("sluice listening on port {} ({} providers, {} aliases, {} tenants{})", gateway.port(),
-        config.providers().size(), config.models().size(), config.tenants().size(),
-        defaults == null ? "" : ", embedded defaults");
     ConfigReloader reloader = null;
     if (configPath != null && !configPath.isBlank()) {
       reloader = new ConfigReloader(vertx, Path.of(configPath), env, next -> {
@@ -163,6 +160,10 @@ public final class Main {
       // Without a file there is nothing to re-read; SIGHUP's default action would stop the process.
       installSighup(() -> LOG.info("SIGHUP ignored: running on the embedded defaults, no config file to reload"));
     }
+    // Logged once SIGHUP is handled: a signal sent as soon as this line appears must not find the JVM's default action.
+    LOG.info("sluice listening on port {} ({} providers, {} aliases, {} tenants{})", gateway.port(),
+        config.providers().size(), config.models().size(), config.tenants().size(),
+        defaults == null ? "" : ", embedded defaults");
     ConfigReloader watching = reloader;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("sluice shutting down: draining in-flight requests");
