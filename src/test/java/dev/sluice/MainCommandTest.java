@@ -181,8 +181,12 @@ class MainCommandTest {
       assertThat(process.isAlive()).as(Files.readString(out.toPath())).isTrue();
       Process hup = new ProcessBuilder("kill", "-HUP", String.valueOf(process.pid())).start();
       assertThat(hup.waitFor(10, TimeUnit.SECONDS) && hup.exitValue() == 0).as("kill -HUP sent").isTrue();
-      Await.until(vertx, Duration.ofSeconds(30), "the SIGHUP is logged",
-          () -> Files.readString(out.toPath()).contains("SIGHUP ignored"));
+      try {
+        Await.until(vertx, Duration.ofSeconds(30), "the SIGHUP is logged",
+            () -> Files.readString(out.toPath()).contains("SIGHUP ignored"));
+      } catch (AssertionError e) {
+        throw new AssertionError(e.getMessage() + "; alive=" + process.isAlive() + "; output:\n" + Files.readString(out.toPath()), e);
+      }
       assertThat(process.isAlive()).as("still running after SIGHUP").isTrue();
       assertThat(Main.healthcheck("http://127.0.0.1:" + port + "/health/ready")).isZero();
     } finally {
