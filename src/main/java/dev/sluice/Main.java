@@ -180,7 +180,11 @@ public final class Main {
   @SuppressWarnings("restriction")
   private static void installSighup(Runnable onHangup) {
     try {
-      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> onHangup.run());
+      sun.misc.SignalHandler before = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> onHangup.run());
+      // A process started with SIGHUP ignored (nohup, some supervisors) keeps it ignored: the JVM installs no handler.
+      if (before == sun.misc.SignalHandler.SIG_IGN) {
+        LOG.info("SIGHUP was already ignored when this process started (nohup?): it neither stops nor reloads Sluice");
+      }
     } catch (IllegalArgumentException | UnsupportedOperationException e) {
       LOG.info("SIGHUP reload unavailable on this platform; file watching still applies");
     }
