@@ -156,6 +156,7 @@ class FleetRedisTest {
     assertThat(Http.post(url(a), TestGateway.KEY, warm).statusCode()).isEqualTo(200); // connections, scripts, account
     String account = "sluice:acct:{t:acme}:" + java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString().substring(0, 7);
     Await.until(vertxes.get(0), Duration.ofSeconds(10), "warm-up settled", () -> redis.command("HGET", account, "sm").contains("$"));
+    double recoveriesBefore = recoveries();
     redis.command("CONFIG", "RESETSTAT");
     HttpResponse<String> response = Http.post(url(a), TestGateway.KEY, warm.replace("warm", "miss"));
     assertThat(response.statusCode()).isEqualTo(200);
@@ -167,11 +168,22 @@ class FleetRedisTest {
     long beats = heartbeats(stats);
     System.out.println("one request on the full path (limits + budget + ledger + cache miss + store), "
         + (redisCommands() - 6 * beats) + " commands besides " + beats + " replica heartbeat(s):\n" + stats);
+    if (recoveries() > recoveriesBefore) {
+      // A loaded machine can make this request take a recovery path (a decision made locally while a reply was late,
+      // reconciled in Redis afterwards; a retried command): then it costs more than the plain path, never less.
+      assertThat(calls(stats, "evalsha") - beats).as("the plain path's scripts plus the recovery's").isGreaterThan(3);
+      return;
+    }
     // scripts: one to admit, one to settle (which also books the ledger), and the cache's fleet-lock release
     assertThat(calls(stats, "evalsha") - beats).as("admit, settle and the cache lock's release").isEqualTo(3);
     // a heartbeat (every 5 s, not per request) is EVALSHA, TIME, ZADD, ZREMRANGEBYSCORE, PEXPIRE, ZCARD
     // less the cache lock release's own EVALSHA (its GET and DEL are not quota commands)
     assertThat(quotaCommands(stats) - 1 - 4 * beats).as(stats).isLessThanOrEqualTo(8);
+  }
+
+  /** Decisions made locally, Redis errors and retried commands so far: what takes a request off the plain path. */
+  double recoveries() {
+    return metric("llm_ratelimit_degraded_total") + metric("llm_redis_errors_total") + metric("llm_redis_retries_total");
   }
 
   /**
