@@ -92,12 +92,7 @@ public final class RedisResponseCache implements ResponseCache {
    * give back the breaker's permission, so a half-open breaker is not starved of probes.
    */
   private void failed(Throwable cause) {
-    if (RedisDeadline.isRedisFailure(cause)) {
-      errors.increment();
-      breaker.onFailure();
-    } else {
-      breaker.onIgnored();
-    }
+    if (breaker.judge(RedisDeadline.isRedisFailure(cause))) errors.increment();
   }
 
   public long errors() {

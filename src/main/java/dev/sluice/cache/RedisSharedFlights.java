@@ -131,11 +131,6 @@ public final class RedisSharedFlights implements SharedFlights {
    * give back the breaker's permission, so a half-open breaker is not starved of probes.
    */
   private void failed(Throwable cause) {
-    if (RedisDeadline.isRedisFailure(cause)) {
-      errors.increment();
-      breaker.onFailure();
-    } else {
-      breaker.onIgnored();
-    }
+    if (breaker.judge(RedisDeadline.isRedisFailure(cause))) errors.increment();
   }
 }

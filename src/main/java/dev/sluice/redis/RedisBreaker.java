@@ -112,6 +112,16 @@ public final class RedisBreaker {
     return false;
   }
 
+  /**
+   * Records a failed call as Redis's ({@code redisFault}: counts towards opening) or as ours (gives the permission back,
+   * so a half-open breaker is not starved of probes). @return whether it was Redis's
+   */
+  public boolean judge(boolean redisFault) {
+    if (redisFault) onFailure();
+    else onIgnored();
+    return redisFault;
+  }
+
   public boolean isOpen() {
     return breaker.getState() == CircuitBreaker.State.OPEN;
   }
